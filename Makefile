@@ -1,0 +1,27 @@
+# The two commands of the README: `make build` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: build test serve bench audit clean
+build: $(VENV)/.installed
+	$(BIN)/newsgen build .
+
+test: $(VENV)/.installed node_modules/.installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+serve: $(VENV)/.installed
+	$(BIN)/newsgen serve .
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+clean:
+	rm -rf build .build.newsgen-* $(VENV) node_modules test-artifacts

@@ -1,0 +1,207 @@
+"""Site configuration: `newsgen.yaml` at the site root, typed, validated, unknown keys refused."""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError, Problem, did_you_mean
+from .yamltext import YamlProblem, parse_mapping, problem
+
+CONFIG_FILE = "newsgen.yaml"
+PERMALINK_FIELDS = {"year", "month", "day", "slug", "category"}
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str = "Newsroom"
+    description: str = ""
+    base_url: str = "http://localhost:8000/"
+    language: str = "en"
+    locale: str = ""  # og:locale, e.g. en_US; derived from `language` when empty
+    timezone: str = "UTC"
+    author: str = "Staff"
+    permalink: str = "{year}/{month}/{day}/{slug}/"
+    page_size: int = 10
+    feed_size: int = 20
+    allow_raw_html: bool = False
+    keep: tuple[str, ...] = ()  # files in the output folder a deployment needs (CNAME, .nojekyll)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def base_path(self) -> str:
+        """The URL path the site lives under: '/' at a domain root, '/news/' under a sub-path."""
+        return urlsplit(self.base_url).path
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def og_locale(self) -> str:
+        if self.locale:
+            return self.locale
+        lang, _, region = self.language.partition("-")
+        return f"{lang.lower()}_{(region or {'en': 'US'}.get(lang.lower(), lang)).upper()}"
+
+
+def normalise_base_url(value: str) -> str:
+    """Check a base URL and give it exactly one trailing slash. Raises ValueError with the reason."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("expected an absolute http(s) URL such as https://example.org/ or https://example.org/news/")
+    if parts.query or parts.fragment:
+        raise ValueError("a base URL cannot have a query or fragment")
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    if any(seg in (".", "..") for seg in path.split("/")):
+        raise ValueError("a base URL path cannot contain '.' or '..'")
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def _check_permalink(value: str) -> str:
+    names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+    unknown = names - PERMALINK_FIELDS
+    if unknown:
+        raise ValueError(f"unknown placeholder {{{sorted(unknown)[0]}}}; use {', '.join(sorted(PERMALINK_FIELDS))}")
+    if "slug" not in names:
+        raise ValueError("the pattern must contain {slug}")
+    if value.startswith("/") or "\\" in value or any(seg in (".", "..") for seg in value.split("/")):
+        raise ValueError("the pattern must be a relative path without '.', '..' or backslashes")
+    if not (value.endswith("/") or value.endswith(".html")):
+        raise ValueError("the pattern must end with '/' (pretty URL) or '.html'")
+    return value
+
+
+def _text(v: Any) -> str:
+    if not isinstance(v, str):
+        raise ValueError("expected text")
+    return v
+
+
+def _int_between(low: int, high: int):
+    def convert(v: Any) -> int:
+        if not isinstance(v, str) or not re.fullmatch(r"\d+", v) or not low <= int(v) <= high:
+            raise ValueError(f"expected a whole number from {low} to {high}")
+        return int(v)
+
+    return convert
+
+
+def _bool(v: Any) -> bool:
+    if isinstance(v, str) and v.lower() in ("true", "yes", "on"):
+        return True
+    if isinstance(v, str) and v.lower() in ("false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _timezone(v: Any) -> str:
+    try:
+        ZoneInfo(_text(v))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("expected an IANA time zone such as Europe/Zurich or America/New_York") from None
+    return v
+
+
+def _language(v: Any) -> str:
+    if not isinstance(v, str) or not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", v):
+        raise ValueError("expected a BCP 47 language tag such as en, en-GB or de-CH")
+    return v
+
+
+def _locale(v: Any) -> str:
+    if not isinstance(v, str) or not re.fullmatch(r"[a-z]{2,3}_[A-Z]{2}", v):
+        raise ValueError("expected a locale such as en_US")
+    return v
+
+
+def _keep(v: Any) -> tuple[str, ...]:
+    names = [v] if isinstance(v, str) else v
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise ValueError("expected a list of file or folder names")
+    for name in names:
+        if "/" in name or "\\" in name or name in (".", ".."):
+            raise ValueError(f"{name!r}: expected a name at the top of the output folder, not a path")
+    return tuple(names)
+
+
+def _mapping(v: Any) -> dict[str, Any]:
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise ValueError("expected a mapping")
+    return v
+
+
+_CONVERTERS = {
+    "title": _text,
+    "description": _text,
+    "base_url": lambda v: normalise_base_url(_text(v)),
+    "language": _language,
+    "locale": _locale,
+    "timezone": _timezone,
+    "author": _text,
+    "permalink": lambda v: _check_permalink(_text(v)),
+    "page_size": _int_between(1, 1000),
+    "feed_size": _int_between(1, 1000),
+    "allow_raw_html": _bool,
+    "keep": _keep,
+    "extra": _mapping,
+}
+assert set(_CONVERTERS) == {f.name for f in fields(SiteConfig)}
+
+
+def parse(text: str, path: str = CONFIG_FILE) -> SiteConfig:
+    """Parse config text; every problem is collected and raised together as a ConfigError."""
+    try:
+        entries = parse_mapping(text)
+    except YamlProblem as exc:
+        raise ConfigError(problem(exc, path)) from None
+    problems: list[Problem] = []
+    values: dict[str, Any] = {}
+    for key, entry in entries.items():
+        convert = _CONVERTERS.get(key)
+        if convert is None:
+            problems.append(Problem("unknown setting", path, entry.line, key, did_you_mean(key, _CONVERTERS)))
+            continue
+        if entry.value is None:
+            continue
+        try:
+            values[key] = convert(entry.value)
+        except ValueError as exc:
+            problems.append(Problem(str(exc), path, entry.line, key))
+    if problems:
+        raise ConfigError(problems)
+    return SiteConfig(**values)
+
+
+def load(site_dir: Path) -> SiteConfig:
+    """Read `newsgen.yaml` from the site folder; a site without one gets the defaults."""
+    config_path = site_dir / CONFIG_FILE
+    if not config_path.exists():
+        return SiteConfig()
+    try:
+        text = config_path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(Problem(f"cannot read: {exc}", CONFIG_FILE)) from None
+    return parse(text, CONFIG_FILE)
+
+
+def with_overrides(config: SiteConfig, base_url: str | None) -> SiteConfig:
+    """Apply command-line overrides (validated like the file)."""
+    if base_url is None:
+        return config
+    try:
+        return replace(config, base_url=normalise_base_url(base_url))
+    except ValueError as exc:
+        raise ConfigError(Problem(str(exc), field="--base-url")) from None

@@ -1,0 +1,80 @@
+"""Markdown -> safe HTML, plus what is derived from the text: plain-text excerpt and word count."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import markdown
+from markdown.treeprocessors import Treeprocessor
+
+WORDS_PER_MINUTE = 238
+_TAG = re.compile(r"<[^>]+>")
+_SAFE_SCHEMES = {"", "http", "https", "mailto"}
+EXTENSIONS = ["smarty", "tables", "fenced_code", "footnotes", "sane_lists", "toc"]
+
+
+@dataclass(frozen=True)
+class RenderedBody:
+    html: str
+    text: str  # the body as plain text, for excerpts and search
+    words: int
+
+    @property
+    def reading_minutes(self) -> int:
+        return max(1, math.ceil(self.words / WORDS_PER_MINUTE))
+
+
+def is_safe_url(url: str) -> bool:
+    """http(s), mailto, or a path/fragment on this site; never javascript:, data: or the like."""
+    compact = re.sub(r"[\x00-\x20]", "", url)
+    try:
+        return urlsplit(compact).scheme.lower() in _SAFE_SCHEMES
+    except ValueError:
+        return False
+
+
+class _LinkGuard(Treeprocessor):
+    """Drop link targets and image sources whose scheme could run code."""
+
+    def run(self, root: etree.Element) -> None:
+        for element in root.iter():
+            for attribute in ("href", "src"):
+                value = element.get(attribute)
+                if value is not None and not is_safe_url(value):
+                    del element.attrib[attribute]
+
+
+class MarkdownRenderer:
+    """One configured Markdown converter (they are stateful; make one per process)."""
+
+    def __init__(self, allow_raw_html: bool = False):
+        self._allow_raw_html = allow_raw_html
+        self._md = markdown.Markdown(extensions=EXTENSIONS, extension_configs={"toc": {"permalink": False}})
+        if not allow_raw_html:
+            # Raw HTML in Markdown comes out as visible text, never as markup.
+            self._md.preprocessors.deregister("html_block")
+            self._md.inlinePatterns.deregister("html")
+        self._md.treeprocessors.register(_LinkGuard(self._md), "newsgen_link_guard", 0)
+
+    def render(self, source: str) -> RenderedBody:
+        self._md.reset()
+        body_html = self._md.convert(source)
+        if self._allow_raw_html:
+            import nh3  # only sites that opt in to raw HTML pay for the sanitiser
+
+            body_html = nh3.clean(body_html, url_schemes={"http", "https", "mailto"})
+        text = " ".join(html.unescape(_TAG.sub(" ", body_html)).split())
+        return RenderedBody(html=body_html, text=text, words=len(text.split()))
+
+
+def excerpt(text: str, limit: int = 160) -> str:
+    """First sentences of a text, cut at a word boundary, for descriptions when no summary is given."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + "…"

@@ -1,0 +1,177 @@
+"""Site -> the list of every file to produce, each with its template and data.
+
+Every output path is decided here, before anything is rendered, and two sources that would write
+one path are refused with both named.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from .errors import ContentError, Problem
+from .model import Article, Site, Term
+from .urls import output_path, paginated
+
+FEED_FORMATS = (("atom", "feed.xml"), ("rss", "rss.xml"), ("json", "feed.json"))
+NEWS_SITEMAP_WINDOW = timedelta(days=2)
+NEWS_SITEMAP_LIMIT = 1000
+SITEMAP_LIMIT = 50_000
+RELATED_COUNT = 4
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str  # output file, relative to the build folder
+    url: str  # site-relative URL path
+    kind: str  # article, home, category, tag, categories, tags, 404, feed, sitemap, robots, card
+    template: str
+    source: str  # what asked for this file, for collision messages
+    context: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Feed:
+    title: str
+    url: str  # site-relative URL of the page the feed belongs to
+    paths: dict[str, str]  # format -> site-relative URL of the feed file
+    articles: tuple[Article, ...]
+
+
+def _feed(title: str, base: str, articles: tuple[Article, ...], size: int) -> Feed:
+    return Feed(title, base, {fmt: base + name for fmt, name in FEED_FORMATS}, articles[:size])
+
+
+def _feed_pages(feed: Feed, source: str) -> list[Page]:
+    return [
+        Page(url, url, "feed", f"feed-{fmt}.xml" if fmt != "json" else "feed.json", source, {"feed": feed, "format": fmt})
+        for fmt, url in feed.paths.items()
+    ]
+
+
+def _listing(kind: str, base: str, articles: tuple[Article, ...], size: int, source: str, **context: Any) -> list[Page]:
+    """A listing split into pages of `size`: base/, base/page/2/, …"""
+    count = max(1, math.ceil(len(articles) / size))
+    pages = []
+    for number in range(1, count + 1):
+        url = paginated(base, number)
+        pagination = {
+            "number": number,
+            "count": count,
+            "previous": paginated(base, number - 1) if number > 1 else None,
+            "next": paginated(base, number + 1) if number < count else None,
+        }
+        items = articles[(number - 1) * size : number * size]
+        pages.append(Page(output_path(url), url, kind, f"{kind}.html", source,
+                          {"articles": items, "pagination": pagination, "total": len(articles), **context}))
+    return pages
+
+
+def related_articles(article: Article, site: Site, tag_members: dict[str, tuple[Article, ...]]) -> tuple[Article, ...]:
+    """Articles sharing the most tags with this one, newest first among equals."""
+    shared: dict[str, int] = {}
+    by_source: dict[str, Article] = {}
+    for tag in article.tags:
+        for other in tag_members[tag.slug]:
+            if other.source != article.source:
+                shared[other.source] = shared.get(other.source, 0) + 1
+                by_source[other.source] = other
+    ranked = sorted(by_source.values(), key=lambda a: (-shared[a.source], -a.published.at.timestamp(), a.source))
+    return tuple(ranked[:RELATED_COUNT])
+
+
+def news_sitemap_articles(site: Site, reference: datetime | None) -> tuple[Article, ...]:
+    """Articles of the two days before the newest article (or SOURCE_DATE_EPOCH), at most 1,000."""
+    if not site.articles:
+        return ()
+    end = reference or site.articles[0].published.at
+    start = end - NEWS_SITEMAP_WINDOW
+    recent = [a for a in site.articles if start <= a.published.at <= end]
+    return tuple(recent[:NEWS_SITEMAP_LIMIT])
+
+
+def plan_site(site: Site, reference: datetime | None = None) -> list[Page]:
+    """Every file of the site, in a stable order. Raises ContentError on two writers of one path."""
+    config = site.config
+    pages: list[Page] = []
+    home_feed = _feed(config.title, "", site.articles, config.feed_size)
+    term_feeds = {
+        term.url: _feed(f"{term.name} – {config.title}", term.url, term.articles, config.feed_size)
+        for term in (*site.categories, *site.tags)
+    }
+    tag_members = {term.slug: term.articles for term in site.tags}
+    category_members = {term.slug: term.articles for term in site.categories}
+
+    for article in site.articles:
+        section = article.section
+        more_in_section = ()
+        if section:
+            more_in_section = tuple(a for a in category_members[section.slug] if a.source != article.source)[:RELATED_COUNT]
+        pages.append(Page(output_path(article.url), article.url, "article", "article.html", article.source, {
+            "article": article,
+            "more_in_section": more_in_section,
+            "related": related_articles(article, site, tag_members),
+        }))
+
+    pages += _listing("home", "", site.articles, config.page_size, "the home page", feed=home_feed)
+    for term in (*site.categories, *site.tags):
+        source = f"{term.kind} '{term.name}'"
+        pages += _listing(term.kind, term.url, term.articles, config.page_size, source, term=term, feed=term_feeds[term.url])
+        pages += _feed_pages(term_feeds[term.url], source)
+    pages.append(Page("categories/index.html", "categories/", "categories", "terms.html", "the category list",
+                      {"kind": "category", "terms": site.categories}))
+    pages.append(Page("tags/index.html", "tags/", "tags", "terms.html", "the tag list",
+                      {"kind": "tag", "terms": site.tags}))
+    pages += _feed_pages(home_feed, "the site feed")
+    pages.append(Page("404.html", "404.html", "404", "404.html", "the 404 page"))
+
+    listed = [p for p in pages if p.path.endswith(".html") and p.kind != "404"]
+    chunks = [listed[i : i + SITEMAP_LIMIT] for i in range(0, len(listed), SITEMAP_LIMIT)] or [[]]
+    lastmod = _lastmods(site, pages)
+    if len(chunks) == 1:
+        pages.append(Page("sitemap.xml", "sitemap.xml", "sitemap", "sitemap.xml", "the sitemap",
+                          {"entries": [(p.url, lastmod.get(p.url)) for p in chunks[0]]}))
+    else:
+        parts = []
+        for number, chunk in enumerate(chunks, start=1):
+            url = f"sitemap-{number}.xml"
+            entries = [(p.url, lastmod.get(p.url)) for p in chunk]
+            parts.append((url, max((m for _, m in entries if m), key=lambda m: m.at, default=None)))
+            pages.append(Page(url, url, "sitemap", "sitemap.xml", "the sitemap", {"entries": entries}))
+        pages.append(Page("sitemap.xml", "sitemap.xml", "sitemap", "sitemap-index.xml", "the sitemap index",
+                          {"parts": parts}))
+    pages.append(Page("news-sitemap.xml", "news-sitemap.xml", "sitemap", "news-sitemap.xml", "the news sitemap",
+                      {"articles": news_sitemap_articles(site, reference)}))
+    pages.append(Page("robots.txt", "robots.txt", "robots", "robots.txt", "robots.txt"))
+    check_collisions(pages)
+    return pages
+
+
+def _lastmods(site: Site, pages: list[Page]) -> dict[str, Any]:
+    """lastmod of each listed page: its article's, or the newest of the articles it lists."""
+    result: dict[str, Any] = {}
+    for page in pages:
+        if page.kind == "article":
+            result[page.url] = page.context["article"].modified
+        elif "articles" in page.context and page.context["articles"]:
+            result[page.url] = max((a.modified for a in page.context["articles"]), key=lambda m: m.at)
+        elif page.kind in ("categories", "tags"):
+            result[page.url] = site.newest_moment
+    return result
+
+
+def check_collisions(pages: list[Page], extra: dict[str, str] | None = None) -> None:
+    """Refuse two writers of one output path (compared without case, as some file systems do)."""
+    owners: dict[str, tuple[str, str]] = {}
+    problems = []
+    writers = [(p.path, p.source) for p in pages] + list((extra or {}).items())
+    for path, source in writers:
+        key = path.casefold()
+        if key in owners and owners[key][1] != source:
+            problems.append(Problem(f"writes {path}, which {owners[key][1]} writes too; give one of them another slug",
+                                    path=source if "/" in source or source.endswith(".md") else None))
+        owners.setdefault(key, (path, source))
+    if problems:
+        raise ContentError(problems)

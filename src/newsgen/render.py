@@ -1,0 +1,159 @@
+"""Templates: the Jinja environment (autoescaped, strict), theme lookup, and pages -> bytes."""
+
+from __future__ import annotations
+
+import json
+import traceback
+from datetime import datetime
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from .config import SiteConfig
+from .content import Moment
+from .errors import ContentError, Problem
+from .model import Site
+from .plan import Feed, Page
+
+THEME_DIR = Path(__file__).parent / "theme"
+TEMPLATES_DIR = "templates"
+GENERATOR = "newsgen"
+
+# Characters that could end a <script> element or a JavaScript string inside JSON-LD.
+_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def to_json(value: Any, indent: int | None = None) -> str:
+    """JSON that is safe inside a <script> element and an HTML attribute alike."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent, sort_keys=False)
+    for char, escape in _JSON_ESCAPES.items():
+        text = text.replace(char, escape)
+    return text
+
+
+class Renderer:
+    """Renders planned pages with the site's templates, falling back to the built-in theme."""
+
+    def __init__(self, site_dir: Path, site: Site):
+        self.site = site
+        self.config: SiteConfig = site.config
+        self._site_templates = site_dir / TEMPLATES_DIR
+        self.env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader([
+                jinja2.FileSystemLoader(str(self._site_templates)),
+                jinja2.FileSystemLoader(str(THEME_DIR / "templates")),
+            ]),
+            autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.filters.update(
+            url=self.url, abs_url=self.abs_url, iso=self.iso, rfc822=self.rfc822,
+            long_date=self.long_date, long_datetime=self.long_datetime, jsonld=self.jsonld,
+        )
+        self.env.globals.update(site=self.config, model=site, nav=site.categories, generator=GENERATOR)
+
+    # --- helpers available to templates -------------------------------------------------------
+    def url(self, path: str) -> str:
+        """Root-relative href that works at a domain root and under a sub-path."""
+        return self.config.base_path + path
+
+    def abs_url(self, path: str) -> str:
+        return self.config.base_url + path
+
+    def _local(self, moment: Moment | datetime) -> datetime:
+        at = moment.at if isinstance(moment, Moment) else moment
+        return at.astimezone(self.config.zone)
+
+    def iso(self, moment: Moment | datetime) -> str:
+        return self._local(moment).isoformat(timespec="seconds")
+
+    def rfc822(self, moment: Moment | datetime) -> str:
+        return format_datetime(self._local(moment))
+
+    def long_date(self, moment: Moment | datetime) -> str:
+        local = self._local(moment)
+        return f"{local.day} {local:%B %Y}"
+
+    def long_datetime(self, moment: Moment) -> str:
+        if moment.date_only:
+            return self.long_date(moment)
+        local = self._local(moment)
+        return f"{local.day} {local:%B %Y}, {local:%H:%M} {local.tzname()}"
+
+    @staticmethod
+    def jsonld(value: Any) -> Markup:
+        return Markup(to_json(value, indent=2))
+
+    # --- rendering ----------------------------------------------------------------------------
+    def render(self, page: Page) -> bytes:
+        try:
+            if page.template == "feed.json":
+                return (to_json(self.json_feed(page.context["feed"]), indent=2) + "\n").encode()
+            template = self.env.get_template(page.template)
+            return template.render(page=page, **page.context).encode("utf-8")
+        except jinja2.TemplateSyntaxError as exc:
+            raise ContentError(Problem(exc.message or "syntax error", self._template_path(exc.name), exc.lineno)) from None
+        except jinja2.TemplateNotFound as exc:
+            raise ContentError(Problem(f"template not found: {exc.name}", self._template_path(page.template))) from None
+        except ContentError:
+            raise
+        except Exception as exc:  # a template bug: name the template and line, not our stack
+            name, line = self._template_frame(exc)
+            raise ContentError(Problem(f"{type(exc).__name__}: {exc} (rendering {page.path})",
+                                       self._template_path(name or page.template), line)) from None
+
+    def _template_path(self, name: str | None) -> str:
+        if name and (self._site_templates / name).is_file():
+            return f"{TEMPLATES_DIR}/{name}"
+        return f"(built-in theme) {name}"
+
+    def _template_frame(self, exc: BaseException) -> tuple[str | None, int | None]:
+        """The innermost template frame of a rendering error, as Jinja rewrites tracebacks."""
+        found: tuple[str | None, int | None] = (None, None)
+        for frame in traceback.extract_tb(exc.__traceback__):
+            path = Path(frame.filename)
+            for root in (self._site_templates, THEME_DIR / "templates"):
+                if path.is_relative_to(root):
+                    found = (path.relative_to(root).as_posix(), frame.lineno)
+        return found
+
+    def json_feed(self, feed: Feed) -> dict[str, Any]:
+        """JSON Feed 1.1 (https://jsonfeed.org/version/1.1)."""
+        items = []
+        for article in feed.articles:
+            item: dict[str, Any] = {
+                "id": self.abs_url(article.url),
+                "url": self.abs_url(article.url),
+                "title": article.title,
+                "content_html": article.body_html,
+                "summary": article.description,
+                "date_published": self.iso(article.published),
+                "date_modified": self.iso(article.modified),
+                "authors": [{"name": name} for name in article.authors],
+                "tags": [t.name for t in (*article.categories, *article.tags)],
+                "language": self.config.language,
+            }
+            if article.image:
+                item["image"] = self.abs_image(article.image)
+            items.append(item)
+        return {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": feed.title,
+            "home_page_url": self.abs_url(feed.url),
+            "feed_url": self.abs_url(feed.paths["json"]),
+            "description": self.config.description or self.config.title,
+            "language": self.config.language,
+            "authors": [{"name": self.config.title, "url": self.config.base_url}],
+            "items": items,
+        }
+
+    def abs_image(self, image: str) -> str:
+        if image.startswith(("http://", "https://")):
+            return image
+        return self.abs_url(image.lstrip("/"))

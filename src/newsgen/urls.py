@@ -1,0 +1,75 @@
+"""Slugs, permalinks and base-path aware URLs. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import datetime
+
+# Letters that Unicode decomposition leaves alone, plus Cyrillic and Greek, so a newsroom's
+# terms get readable ASCII slugs (`Łódź` -> `lodz`, `Москва` -> `moskva`).
+_LETTERS = {
+    "ł": "l", "đ": "d", "ð": "d", "ø": "o", "ß": "ss", "æ": "ae", "œ": "oe", "þ": "th", "ı": "i",
+    "ħ": "h", "ŋ": "ng", "ŧ": "t", "ĸ": "k",
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "yo", "ж": "zh", "з": "z",
+    "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch",
+    "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya", "і": "i", "ї": "yi", "є": "ye",
+    "ґ": "g", "α": "a", "β": "v", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "i", "θ": "th",
+    "ι": "i", "κ": "k", "λ": "l", "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p", "ρ": "r",
+    "σ": "s", "ς": "s", "τ": "t", "υ": "y", "φ": "f", "χ": "ch", "ψ": "ps", "ω": "o",
+}
+# Symbols that carry meaning in names, so `C++` and `C#` do not both become `c`.
+_SYMBOLS = {"+": " plus ", "#": " sharp ", "&": " and ", "@": " at ", "%": " percent "}
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+MAX_SLUG = 80
+
+
+def term_key(name: str) -> str:
+    """Identity of a term: names that differ only by case, spacing or Unicode normalisation are one."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
+def slugify(text: str) -> str:
+    """ASCII, lower-case, hyphenated slug; never empty, never a reserved device name."""
+    folded = unicodedata.normalize("NFC", text).casefold()
+    chars = []
+    for char in folded:
+        if char in _LETTERS:
+            chars.append(_LETTERS[char])
+        elif char in _SYMBOLS:
+            chars.append(_SYMBOLS[char])
+        else:
+            chars.append(unicodedata.normalize("NFKD", char))
+    ascii_text = "".join(chars).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.replace("'", "")).strip("-")
+    if len(slug) > MAX_SLUG:
+        slug = slug[:MAX_SLUG].rsplit("-", 1)[0] or slug[:MAX_SLUG]
+    if not slug:
+        # Scripts we cannot transliterate (Chinese, Japanese, symbols only) still get a stable slug.
+        slug = "x" + hashlib.sha256(term_key(text).encode()).hexdigest()[:10]
+    if slug in _RESERVED:
+        slug += "-1"
+    return slug
+
+
+def permalink(pattern: str, published: datetime, slug: str, category_slug: str) -> str:
+    """Site-relative URL path of an article, e.g. `2021/05/25/geneva-summit/`."""
+    return pattern.format(
+        year=f"{published.year:04d}",
+        month=f"{published.month:02d}",
+        day=f"{published.day:02d}",
+        slug=slug,
+        category=category_slug,
+    )
+
+
+def output_path(url_path: str) -> str:
+    """File a site-relative URL is written to: pretty URLs become folder/index.html."""
+    return url_path + "index.html" if url_path == "" or url_path.endswith("/") else url_path
+
+
+def paginated(url_path: str, page: int) -> str:
+    """URL path of page N of a listing; page 1 is the listing itself."""
+    return url_path if page == 1 else f"{url_path}page/{page}/"

@@ -1,0 +1,105 @@
+"""Strict, line-accurate YAML for front matter and config.
+
+Every scalar comes back as text (or None for an empty value): fields are typed by the schema that
+reads them, never by YAML 1.1's guesses (`NO` is not False, `1.10` is not 1.1, `10:00` is not 600).
+Anchors, aliases, custom tags and duplicate keys are refused, so a file means what it says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from .errors import Problem
+
+MAX_YAML_BYTES = 256 * 1024
+MAX_DEPTH = 16
+_STANDARD_TAGS = {
+    f"tag:yaml.org,2002:{name}" for name in ("str", "seq", "map", "int", "float", "bool", "null", "timestamp")
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A top-level value with the line its key stands on."""
+
+    value: Any
+    line: int
+
+
+class YamlProblem(Exception):
+    def __init__(self, message: str, line: int | None, field: str | None = None):
+        super().__init__(message)
+        self.message, self.line, self.field = message, line, field
+
+
+class _StrictLoader(yaml.BaseLoader):
+    """Composes nodes without resolving implicit types; refuses anchors and aliases."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise YamlProblem("anchors and aliases (&name, *name) are not allowed", event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
+def _to_python(node: yaml.Node, first_line: int, depth: int) -> Any:
+    line = node.start_mark.line + first_line
+    if depth > MAX_DEPTH:
+        raise YamlProblem(f"nested deeper than {MAX_DEPTH} levels", line)
+    if node.tag not in _STANDARD_TAGS:
+        raise YamlProblem(f"custom YAML tag {node.tag!r} is not allowed", line)
+    if isinstance(node, yaml.ScalarNode):
+        if node.style is None and node.value in ("", "~", "null", "Null", "NULL"):
+            return None
+        return node.value
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(item, first_line, depth + 1) for item in node.value]
+    assert isinstance(node, yaml.MappingNode)
+    return {key: value for key, value, _ in _mapping_items(node, first_line, depth)}
+
+
+def _mapping_items(node: yaml.MappingNode, first_line: int, depth: int) -> list[tuple[str, Any, int]]:
+    seen: dict[str, int] = {}
+    items = []
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + first_line
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise YamlProblem("keys must be plain text", line)
+        key = key_node.value
+        if key in seen:
+            raise YamlProblem(f"duplicate key (first set on line {seen[key]})", line, field=key)
+        seen[key] = line
+        items.append((key, _to_python(value_node, first_line, depth + 1), line))
+    return items
+
+
+def parse_mapping(text: str, first_line: int = 1) -> dict[str, Entry]:
+    """Parse YAML text that must be a mapping. `first_line` is the file line the text starts on.
+
+    Raises YamlProblem with a file line number.
+    """
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_YAML_BYTES:
+        raise YamlProblem(f"YAML block is larger than {MAX_YAML_BYTES // 1024} KiB", first_line)
+    try:
+        node = yaml.compose(text, Loader=_StrictLoader)
+    except YamlProblem:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + first_line if mark else first_line
+        reason = exc.problem or exc.context or "invalid YAML"
+        raise YamlProblem(f"invalid YAML: {reason}", line) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(f"invalid YAML: {exc}", first_line) from None
+    if node is None:
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        raise YamlProblem("expected a mapping of `key: value` lines", node.start_mark.line + first_line)
+    return {key: Entry(value, line) for key, value, line in _mapping_items(node, first_line, 0)}
+
+
+def problem(exc: YamlProblem, path: str) -> Problem:
+    return Problem(exc.message, path=path, line=exc.line, field=exc.field)
