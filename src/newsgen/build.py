@@ -75,7 +75,7 @@ def load_site(site_dir: Path, options: BuildOptions) -> tuple[Site, datetime | N
     epoch = source_date_epoch()
     now = options.now or epoch or datetime.now(timezone.utc)
     sources = load_articles(site_dir, config.zone, config.author)
-    markdown = MarkdownRenderer(allow_raw_html=config.allow_raw_html)
+    markdown = MarkdownRenderer(allow_raw_html=config.allow_raw_html, base_path=config.base_path)
     bodies = {source.source: markdown.render(source.body) for source in sources}
     site = build_site(config, sources, bodies, now, include_drafts=options.drafts, include_future=options.future)
     return site, epoch

@@ -89,7 +89,8 @@ def summary(result: BuildResult) -> str:
     drafts = sum(1 for s in site.skipped if s.reason == "draft")
     scheduled = [s for s in site.skipped if s.reason == "scheduled"]
     lines = [
-        f"Built {sum(result.pages_by_kind.values())} files into {result.output} in {result.seconds:.2f}s "
+        f"Built {sum(result.pages_by_kind.values()) + result.static_files} files into {result.output} "
+        f"in {result.seconds:.2f}s "
         f"({result.written} written, the rest unchanged)",
         f"  pages: {kinds}; {result.static_files} static files",
         f"  {len(site.articles)} articles, {len(site.categories)} categories, {len(site.tags)} tags; "

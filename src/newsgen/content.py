@@ -207,7 +207,7 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str) 
     def take(name: str, convert, default: Any = None, required: bool = False) -> Any:
         if name not in values:
             if required:
-                problems.append(Problem("is required", source, None, name, _REQUIRED_HINTS.get(name)))
+                problems.append(Problem("is required", source, 1, name, _REQUIRED_HINTS.get(name)))
             return default
         try:
             return convert(values[name])

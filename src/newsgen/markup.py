@@ -39,27 +39,36 @@ def is_safe_url(url: str) -> bool:
 
 
 class _LinkGuard(Treeprocessor):
-    """Drop link targets and image sources whose scheme could run code."""
+    """Drop link targets and image sources whose scheme could run code, and place links written
+    from the site root (`/category/world/`) under the site's sub-path, so they work at both."""
+
+    def __init__(self, md: markdown.Markdown, base_path: str):
+        super().__init__(md)
+        self._prefix = base_path.rstrip("/")
 
     def run(self, root: etree.Element) -> None:
         for element in root.iter():
             for attribute in ("href", "src"):
                 value = element.get(attribute)
-                if value is not None and not is_safe_url(value):
+                if value is None:
+                    continue
+                if not is_safe_url(value):
                     del element.attrib[attribute]
+                elif self._prefix and value.startswith("/") and not value.startswith("//"):
+                    element.set(attribute, self._prefix + value)
 
 
 class MarkdownRenderer:
     """One configured Markdown converter (they are stateful; make one per process)."""
 
-    def __init__(self, allow_raw_html: bool = False):
+    def __init__(self, allow_raw_html: bool = False, base_path: str = "/"):
         self._allow_raw_html = allow_raw_html
         self._md = markdown.Markdown(extensions=EXTENSIONS, extension_configs={"toc": {"permalink": False}})
         if not allow_raw_html:
             # Raw HTML in Markdown comes out as visible text, never as markup.
             self._md.preprocessors.deregister("html_block")
             self._md.inlinePatterns.deregister("html")
-        self._md.treeprocessors.register(_LinkGuard(self._md), "newsgen_link_guard", 0)
+        self._md.treeprocessors.register(_LinkGuard(self._md, base_path), "newsgen_link_guard", 0)
 
     def render(self, source: str) -> RenderedBody:
         self._md.reset()
