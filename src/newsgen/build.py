@@ -15,7 +15,7 @@ from pathlib import Path
 from . import config as config_module
 from .content import load_articles
 from .errors import ContentError, Problem, UsageError
-from .markup import MarkdownRenderer
+from .markup import MarkdownRenderer, MarkupTooComplex
 from .model import Site, build_site
 from .plan import Page, check_collisions, plan_site
 from .render import THEME_DIR, Renderer
@@ -76,7 +76,15 @@ def load_site(site_dir: Path, options: BuildOptions) -> tuple[Site, datetime | N
     now = options.now or epoch or datetime.now(timezone.utc)
     sources = load_articles(site_dir, config.zone, config.author)
     markdown = MarkdownRenderer(allow_raw_html=config.allow_raw_html, base_path=config.base_path)
-    bodies = {source.source: markdown.render(source.body) for source in sources}
+    bodies = {}
+    problems = []
+    for source in sources:
+        try:
+            bodies[source.source] = markdown.render(source.body)
+        except MarkupTooComplex as exc:
+            problems.append(Problem(str(exc), source.source, field="body"))
+    if problems:
+        raise ContentError(problems)
     site = build_site(config, sources, bodies, now, include_drafts=options.drafts, include_future=options.future)
     return site, epoch
 
@@ -94,15 +102,19 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
     renderer = Renderer(site_dir, site)
 
     result = BuildResult(site=site, output=output)
-    with Staging(output, keep=site.config.keep) as staging:
-        problems = _render_all(pages, renderer, staging)
-        if problems:
-            raise ContentError(problems)
-        for path, source in statics.items():
-            staging.write(path, source.read_bytes())
-        staging.commit()
-        result.written = staging.written
-        result.changed = staging.changed_paths()
+    try:
+        with Staging(output, keep=site.config.keep) as staging:
+            problems = _render_all(pages, renderer, staging)
+            if problems:
+                raise ContentError(problems)
+            for path, source in statics.items():
+                staging.write(path, source.read_bytes())
+            staging.commit()
+            result.written = staging.written
+            result.changed = staging.changed_paths()
+    except OSError as exc:  # disk full, read-only folder, …: the previous site stays as it was
+        where = f" {exc.filename}" if exc.filename else ""
+        raise UsageError(Problem(f"cannot write{where}: {exc.strerror or exc}", field="--output")) from None
     result.pages_by_kind = Counter(page.kind for page in pages)
     result.static_files = len(statics)
     result.seconds = time.perf_counter() - started

@@ -5,6 +5,10 @@ from __future__ import annotations
 import html
 import math
 import re
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -13,6 +17,7 @@ import markdown
 from markdown.treeprocessors import Treeprocessor
 
 WORDS_PER_MINUTE = 238
+SECONDS_PER_ARTICLE = 5.0  # an ordinary article takes milliseconds; pathological Markdown is cut off
 _TAG = re.compile(r"<[^>]+>")
 _SAFE_SCHEMES = {"", "http", "https", "mailto"}
 EXTENSIONS = ["smarty", "tables", "fenced_code", "footnotes", "sane_lists", "toc"]
@@ -58,6 +63,33 @@ class _LinkGuard(Treeprocessor):
                     element.set(attribute, self._prefix + value)
 
 
+class MarkupTooComplex(Exception):
+    """The body is pathological Markdown (nested thousands deep, or quadratic for the parser)."""
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Interrupt the block after `seconds` of wall time (main thread only; elsewhere unbounded)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 class MarkdownRenderer:
     """One configured Markdown converter (they are stateful; make one per process)."""
 
@@ -70,9 +102,17 @@ class MarkdownRenderer:
             self._md.inlinePatterns.deregister("html")
         self._md.treeprocessors.register(_LinkGuard(self._md, base_path), "newsgen_link_guard", 0)
 
-    def render(self, source: str) -> RenderedBody:
+    def render(self, source: str, seconds: float = SECONDS_PER_ARTICLE) -> RenderedBody:
+        """Markdown -> HTML; raises MarkupTooComplex instead of hanging or overflowing the stack."""
         self._md.reset()
-        body_html = self._md.convert(source)
+        try:
+            with _deadline(seconds):
+                body_html = self._md.convert(source)
+        except _OutOfTime:
+            raise MarkupTooComplex(f"the Markdown took longer than {seconds:g} s to convert; "
+                                   "look for very long runs of brackets or emphasis marks") from None
+        except RecursionError:
+            raise MarkupTooComplex("the Markdown is nested too deeply (quotes or lists inside each other)") from None
         if self._allow_raw_html:
             import nh3  # only sites that opt in to raw HTML pay for the sanitiser
 
