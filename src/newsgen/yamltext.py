@@ -45,6 +45,14 @@ class _StrictLoader(yaml.BaseLoader):
         return super().compose_node(parent, index)
 
 
+def _without_surrogates(text: str) -> str:
+    """YAML escapes like "\\ud800\\udc00" give surrogate halves, which no output file can hold: join pairs,
+    replace lone halves with U+FFFD."""
+    if not any("\ud800" <= char <= "\udfff" for char in text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def _to_python(node: yaml.Node, first_line: int, depth: int) -> Any:
     line = node.start_mark.line + first_line
     if depth > MAX_DEPTH:
@@ -54,7 +62,7 @@ def _to_python(node: yaml.Node, first_line: int, depth: int) -> Any:
     if isinstance(node, yaml.ScalarNode):
         if node.style is None and node.value in ("", "~", "null", "Null", "NULL"):
             return None
-        return node.value
+        return _without_surrogates(node.value)
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(item, first_line, depth + 1) for item in node.value]
     assert isinstance(node, yaml.MappingNode)
