@@ -25,3 +25,7 @@ node_modules/.installed: package.json package-lock.json
 
 clean:
 	rm -rf build .build.newsgen-* $(VENV) node_modules test-artifacts
+
+# Lighthouse (mobile) on the built default site served on localhost; prints the four category scores.
+audit: $(VENV)/.installed node_modules/.installed
+	$(BIN)/python tools/audit.py . $(AUDIT_ARGS)
