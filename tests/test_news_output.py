@@ -9,7 +9,7 @@ import os
 import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import extruct
 import feedparser
@@ -86,18 +86,18 @@ def test_nu_html_checker_reports_no_errors_on_any_page(built: Path) -> None:
 # --- feeds ------------------------------------------------------------------------------------------
 def test_every_page_with_a_feed_has_all_three_and_autodiscovery(built: Path) -> None:
     listings = [built / "index.html", *sorted(built.glob("category/*/index.html")), *sorted(built.glob("tag/*/index.html"))]
+    types = {"feed.xml": "application/atom+xml", "rss.xml": "application/rss+xml", "feed.json": "application/feed+json"}
     for page in listings:
-        folder = page.parent
         doc = lxml.html.parse(str(page)).getroot()
-        types = {link.get("type"): link.get("href") for link in doc.xpath('//link[@rel="alternate"]')}
-        assert set(types) == {"application/atom+xml", "application/rss+xml", "application/feed+json"}, page
-        for name in ("feed.xml", "rss.xml", "feed.json"):
-            assert (folder / name).is_file()
-            assert any(href.endswith(folder.relative_to(built).as_posix().strip(".") + "/" + name)
-                       or href.endswith("/" + name) for href in types.values())
+        here = urlsplit(canonical(doc)).path  # the page's own folder, under the site's sub-path
+        found = {link.get("type"): link.get("href") for link in doc.xpath('//link[@rel="alternate"]')}
+        assert found == {kind: here + name for name, kind in types.items()}, page
+        assert all((page.parent / name).is_file() for name in types)
+    site_path = urlsplit(canonical(lxml.html.parse(str(built / "index.html")).getroot())).path
     for page in article_pages(built):  # an article points feed readers at the site's feeds
         doc = lxml.html.parse(str(page)).getroot()
-        assert doc.xpath('//link[@rel="alternate"][@type="application/atom+xml"]/@href')[0].endswith("feed.xml")
+        found = {link.get("type"): link.get("href") for link in doc.xpath('//link[@rel="alternate"]')}
+        assert found == {kind: site_path + name for name, kind in types.items()}, page
 
 
 def test_atom_and_rss_feeds_parse_without_errors(built: Path) -> None:

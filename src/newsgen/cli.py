@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .build import BuildOptions, BuildResult, build
+from .check import check_site
 from .errors import EXIT_USAGE, NewsgenError, Problem, UsageError, did_you_mean
 
 STARTER_DIR = Path(__file__).parent / "starter"
@@ -96,8 +97,6 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _check(build_dir: Path) -> int:
-    from .check import check_site
-
     if not build_dir.is_dir():
         raise UsageError(Problem(f"{build_dir} is not a folder; build the site first", field="BUILD_DIR"))
     problems = check_site(build_dir)
