@@ -108,8 +108,11 @@ def test_json_ld_that_does_not_parse_or_lacks_fields_is_reported(broken) -> None
 def test_sitemap_entries_pointing_nowhere_are_reported(broken) -> None:
     code, lines = broken(lambda root: shutil.rmtree(root / "2024/02/20"))
     assert code == 1
-    assert "sitemap.xml: sitemap entry https://news.example.com/edition/2024/02/20/" \
-           "global-shipping-rates-fall-for-a-third-month/ points at no file in the build" in lines
+    url = "https://news.example.com/edition/2024/02/20/global-shipping-rates-fall-for-a-third-month/"
+    assert f"sitemap.xml: sitemap entry {url} points at no file in the build" in lines
+    # the feeds that list the story say so too, each by name
+    assert f"tag/shipping/feed.xml: feed link {url} points at no file in the build" in lines
+    assert f"tag/shipping/rss.xml: feed link {url} points at no file in the build" in lines
 
 
 def test_check_of_a_folder_that_is_not_a_build(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 Finds broken internal links and #anchors, missing assets, feeds that do not parse, pages without a
 title, description or canonical link, JSON-LD that does not parse or lacks the NewsArticle fields,
-and sitemap entries that point at no file. Only the standard library: it runs wherever newsgen runs.
+and sitemap entries or feed links that point at no file. Only the standard library: it runs wherever newsgen runs.
 """
 
 from __future__ import annotations
@@ -245,15 +245,22 @@ class SiteChecker:
             return
         if root.tag in (f"{SITEMAP_NS}urlset", f"{SITEMAP_NS}sitemapindex"):
             for loc in root.iter(f"{SITEMAP_NS}loc"):
-                url = (loc.text or "").strip()
-                site_path = self._site_path(url, self.base_url)
-                if site_path is None or site_path == "\0outside":
-                    self._problem(rel, f"sitemap entry {url} is not on this site ({self.base_url})")
-                elif self.target(site_path) is None:
-                    self._problem(rel, f"sitemap entry {url} points at no file in the build")
+                self._check_site_url(rel, (loc.text or "").strip(), "sitemap entry")
         elif path.name in FEED_FILES:
             if root.tag not in (f"{ATOM_NS}feed", "rss"):
                 self._problem(rel, f"not an Atom or RSS feed (root element {root.tag})")
+                return
+            links = [link.get("href", "") for link in root.iter(f"{ATOM_NS}link") if link.get("rel") == "alternate"]
+            links += [(link.text or "").strip() for link in root.iter("link")]
+            for url in links:
+                self._check_site_url(rel, url, "feed link")
+
+    def _check_site_url(self, rel: str, url: str, what: str) -> None:
+        site_path = self._site_path(url, self.base_url)
+        if site_path is None or site_path == "\0outside":
+            self._problem(rel, f"{what} {url} is not on this site ({self.base_url})")
+        elif self.target(site_path) is None:
+            self._problem(rel, f"{what} {url} points at no file in the build")
 
     def check_json_feed(self, path: Path) -> None:
         rel = self._rel(path)
