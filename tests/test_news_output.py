@@ -449,3 +449,24 @@ def test_hostile_front_matter_comes_back_as_text_never_as_markup(make_site, tmp_
     xml_schema("sitemap.xsd", "sitemap-news.xsd").validate(str(out / "sitemap.xml"))
     assert CLEAN not in (out / "sitemap.xml").read_text("utf-8")  # URLs carry slugs, never raw text
     assert run_newsgen("check", out).returncode == 0
+
+
+def test_cards_follow_html_permalinks_and_remote_pictures_get_no_size(make_site, tmp_path: Path) -> None:
+    site = make_site({
+        "newsgen.yaml": "title: Pages\nbase_url: https://example.org/\npermalink: \"{year}/{slug}.html\"\n",
+        "content/a.md": article("Plain story", "2024-03-14T10:00:00+00:00", slug="plain"),
+        "content/b.md": article("Pictured story", "2024-03-13T10:00:00+00:00", slug="pictured",
+                                image="https://cdn.example.net/p.jpg", image_alt="A picture"),
+    })
+    out = tmp_path / "out"
+    assert run_newsgen("build", site, "-o", out, "-q").returncode == 0
+    plain = lxml.html.parse(str(out / "2024/plain.html")).getroot()
+    assert plain.xpath('//meta[@property="og:image"]/@content') == ["https://example.org/2024/plain.card.png"]
+    with Image.open(out / "2024/plain.card.png") as card:
+        assert card.size == (1200, 630)
+    pictured = lxml.html.parse(str(out / "2024/pictured.html")).getroot()
+    assert not (out / "2024/pictured.card.png").exists()
+    assert pictured.xpath('//meta[@property="og:image"]/@content') == ["https://cdn.example.net/p.jpg"]
+    assert not pictured.xpath('//meta[@property="og:image:width"]')  # unknown without fetching it
+    assert jsonld(pictured)["NewsArticle"]["image"] == ["https://cdn.example.net/p.jpg"]
+    assert run_newsgen("check", out).returncode == 0
