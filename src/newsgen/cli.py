@@ -101,8 +101,9 @@ def _check(build_dir: Path) -> int:
         raise UsageError(Problem(f"{build_dir} is not a folder; build the site first", field="BUILD_DIR"))
     problems = check_site(build_dir)
     for problem in problems:
-        print(f"{build_dir / problem.path if problem.path else build_dir}{':' + str(problem.line) if problem.line else ''}: "
-              f"{problem.message}", file=sys.stderr)
+        location = build_dir / problem.path if problem.path else build_dir
+        line = f":{problem.line}" if problem.line else ""
+        print(f"{location}{line}: {problem.message}", file=sys.stderr)
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
         print(f"newsgen check: {len(problems)} {noun} in {build_dir}", file=sys.stderr)
