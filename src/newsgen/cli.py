@@ -11,10 +11,11 @@ from pathlib import Path
 
 from . import __version__
 from .build import BuildOptions, BuildResult, build
+from .check import check_site
 from .errors import EXIT_USAGE, NewsgenError, Problem, UsageError, did_you_mean
 
 STARTER_DIR = Path(__file__).parent / "starter"
-COMMANDS = ("build", "init")
+COMMANDS = ("build", "init", "check")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,6 +55,16 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     init_cmd.add_argument("directory", type=Path, metavar="DIR")
+
+    check_cmd = commands.add_parser(
+        "check", help="validate a built site offline",
+        description="Check a built site: internal links and anchors, assets, feeds, sitemaps, "
+                    "titles, descriptions, canonical links and JSON-LD. Exits 1 when anything is wrong.",
+        epilog="example:\n  newsgen build && newsgen check build",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check_cmd.add_argument("build_dir", nargs="?", default=Path("build"), type=Path, metavar="BUILD_DIR",
+                           help="the built site (default: ./build)")
     return parser
 
 
@@ -62,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "build":
             return _build(args)
+        if args.command == "check":
+            return _check(args.build_dir)
         return _init(args.directory)
     except NewsgenError as exc:
         for problem in exc.problems:
@@ -80,6 +93,22 @@ def _build(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:
         print(summary(result))
+    return 0
+
+
+def _check(build_dir: Path) -> int:
+    if not build_dir.is_dir():
+        raise UsageError(Problem(f"{build_dir} is not a folder; build the site first", field="BUILD_DIR"))
+    problems = check_site(build_dir)
+    for problem in problems:
+        location = build_dir / problem.path if problem.path else build_dir
+        line = f":{problem.line}" if problem.line else ""
+        print(f"{location}{line}: {problem.message}", file=sys.stderr)
+    if problems:
+        noun = "problem" if len(problems) == 1 else "problems"
+        print(f"newsgen check: {len(problems)} {noun} in {build_dir}", file=sys.stderr)
+        return 1
+    print(f"newsgen check: {build_dir} is fine")
     return 0
 
 

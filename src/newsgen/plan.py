@@ -92,6 +92,13 @@ def news_sitemap_articles(site: Site, reference: datetime | None) -> tuple[Artic
     return tuple(recent[:NEWS_SITEMAP_LIMIT])
 
 
+def card_url(article: Article) -> str:
+    """Where an article's social card goes: beside its page (…/slug/card.png or …/slug.card.png)."""
+    if article.url.endswith("/"):
+        return article.url + "card.png"
+    return article.url.rsplit(".", 1)[0] + ".card.png"
+
+
 def plan_site(site: Site, reference: datetime | None = None) -> list[Page]:
     """Every file of the site, in a stable order. Raises ContentError on two writers of one path."""
     config = site.config
@@ -109,11 +116,16 @@ def plan_site(site: Site, reference: datetime | None = None) -> list[Page]:
         more_in_section = ()
         if section:
             more_in_section = tuple(a for a in category_members[section.slug] if a.source != article.source)[:RELATED_COUNT]
+        # an article without a picture of its own gets a drawn social card for og:image
+        card = None if article.image else card_url(article)
         pages.append(Page(output_path(article.url), article.url, "article", "article.html", article.source, {
             "article": article,
             "more_in_section": more_in_section,
             "related": related_articles(article, site, tag_members),
+            "social_card": card,
         }))
+        if card:
+            pages.append(Page(card, card, "card", "card.png", article.source, {"article": article}))
 
     pages += _listing("home", "", site.articles, config.page_size, "the home page", feed=home_feed)
     for term in (*site.categories, *site.tags):
@@ -142,9 +154,12 @@ def plan_site(site: Site, reference: datetime | None = None) -> list[Page]:
             pages.append(Page(url, url, "sitemap", "sitemap.xml", "the sitemap", {"entries": entries}))
         pages.append(Page("sitemap.xml", "sitemap.xml", "sitemap", "sitemap-index.xml", "the sitemap index",
                           {"parts": parts}))
-    pages.append(Page("news-sitemap.xml", "news-sitemap.xml", "sitemap", "news-sitemap.xml", "the news sitemap",
-                      {"articles": news_sitemap_articles(site, reference)}))
-    pages.append(Page("robots.txt", "robots.txt", "robots", "robots.txt", "robots.txt"))
+    news = news_sitemap_articles(site, reference)
+    if news:  # the schema requires at least one <url>: no recent news, no news sitemap
+        pages.append(Page("news-sitemap.xml", "news-sitemap.xml", "sitemap", "news-sitemap.xml", "the news sitemap",
+                          {"articles": news}))
+    pages.append(Page("robots.txt", "robots.txt", "robots", "robots.txt", "robots.txt",
+                      {"news_sitemap": bool(news)}))
     check_collisions(pages)
     return pages
 

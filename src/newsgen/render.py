@@ -8,14 +8,17 @@ from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import jinja2
+from PIL import Image
 from markupsafe import Markup
 
+from .cards import Card, render_card
 from .config import SiteConfig
 from .content import Moment
 from .errors import ContentError, Problem
-from .model import Site
+from .model import Article, Site
 from .plan import Feed, Page
 
 THEME_DIR = Path(__file__).parent / "theme"
@@ -39,6 +42,7 @@ class Renderer:
 
     def __init__(self, site_dir: Path, site: Site):
         self.site = site
+        self._static = site_dir / "static"
         self.config: SiteConfig = site.config
         self._site_templates = site_dir / TEMPLATES_DIR
         self.env = jinja2.Environment(
@@ -55,6 +59,7 @@ class Renderer:
         self.env.filters.update(
             url=self.url, abs_url=self.abs_url, iso=self.iso, rfc822=self.rfc822,
             long_date=self.long_date, long_datetime=self.long_datetime, jsonld=self.jsonld,
+            abs_image=self.abs_image, entry_id=self.entry_id, image_size=self.image_size,
         )
         self.env.globals.update(site=self.config, model=site, nav=site.categories, generator=GENERATOR)
 
@@ -93,6 +98,10 @@ class Renderer:
     # --- rendering ----------------------------------------------------------------------------
     def render(self, page: Page) -> bytes:
         try:
+            if page.template == "card.png":
+                article = page.context["article"]
+                section = article.section.name if article.section else ""
+                return render_card(Card(article.title, section, self.config.title))
             if page.template == "feed.json":
                 return (to_json(self.json_feed(page.context["feed"]), indent=2) + "\n").encode()
             template = self.env.get_template(page.template)
@@ -128,7 +137,7 @@ class Renderer:
         items = []
         for article in feed.articles:
             item: dict[str, Any] = {
-                "id": self.abs_url(article.url),
+                "id": self.entry_id(article),
                 "url": self.abs_url(article.url),
                 "title": article.title,
                 "content_html": article.body_html,
@@ -157,3 +166,23 @@ class Renderer:
         if image.startswith(("http://", "https://")):
             return image
         return self.abs_url(image.lstrip("/"))
+
+    def entry_id(self, article: Article) -> str:
+        """A feed entry id that survives edits: a tag URI (RFC 4151) from the site's host, the day of
+        publication and the source file, so a new title, slug or body never makes an entry look new."""
+        host = urlsplit(self.config.base_url).hostname or "localhost"
+        day = article.published.at.astimezone(self.config.zone).date().isoformat()
+        return f"tag:{host},{day}:{quote(article.source, safe='/')}"
+
+    def image_size(self, image: str) -> tuple[int, int] | None:
+        """Pixel size of a picture in the site's static/ folder; None for remote or unreadable ones."""
+        if "://" in image:
+            return None
+        path = self._static / image.lstrip("/")
+        try:
+            if not path.resolve().is_relative_to(self._static.resolve()):
+                return None
+            with Image.open(path) as picture:
+                return picture.size
+        except (OSError, ValueError):
+            return None
