@@ -67,8 +67,9 @@ def test_a_broken_anchor_is_found(broken) -> None:
 def test_a_missing_asset_is_reported_on_every_page_that_needs_it(broken, good_build: Path) -> None:
     code, lines = broken(lambda root: (root / "images/harbour.png").unlink())
     assert code == 1
-    # the <img> and og:image/twitter:image of the article; the picture is nowhere else
-    assert lines and all(line.startswith(ARTICLE) and "images/harbour.png" in line for line in lines)
+    # the article's <img> and og:image/twitter:image, and the lead-story picture on the front page
+    assert lines and all("images/harbour.png" in line for line in lines)
+    assert {line.split(":")[0] for line in lines} == {ARTICLE, "index.html"}
     code, lines = broken(lambda root: (root / "assets/style.css").unlink())
     assert len(lines) == len(list(good_build.rglob("*.html")))
 
