@@ -104,7 +104,7 @@ class Debounce:
     lets rebuilds through.
     """
 
-    quiet: float = 0.08
+    quiet: float = 0.05
     longest: float = 2.0
     pending: set[str] = field(default_factory=set)
     first: float | None = None
@@ -134,7 +134,7 @@ class Watcher:
     """Polls a site folder; wait() returns the next debounced batch of changed source paths."""
 
     site_dir: Path
-    interval: float = 0.04
+    interval: float = 0.025
     debounce: Debounce = field(default_factory=Debounce)
     clock: Callable[[], float] = time.monotonic
 
