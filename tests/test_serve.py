@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ import requests
 
 from conftest import article, run_newsgen
 from newsgen.render import THEME_DIR
-from newsgen.serve import Route, content_type, inject, route
+from newsgen.serve import Route, allowed_hosts, content_type, host_allowed, inject, route
 
 SUMMIT = "content/2021-05-25-summit.md"
 SUMMIT_PATH = "/news/2021/05/25/leaders-meet-in-geneva/"
@@ -178,6 +179,28 @@ def test_inject_goes_before_the_last_body_end() -> None:
     assert inject(b"<p>fragment", None).endswith(b'data-build=""></script>')
 
 
+@pytest.mark.parametrize(("bound", "header", "allowed"), [
+    ("127.0.0.1", "127.0.0.1:8000", True),
+    ("127.0.0.1", "localhost:8000", True),
+    ("127.0.0.1", "LOCALHOST:8000", True),
+    ("127.0.0.1", "[::1]:8000", True),
+    ("127.0.0.1", "127.0.0.1:8001", False),
+    ("127.0.0.1", "127.0.0.1", False),
+    ("127.0.0.1", "evil.example:8000", False),
+    ("127.0.0.1", "10.0.0.5:8000", False),
+    ("127.0.0.1", "", False),
+    ("127.0.0.1", None, False),
+    ("10.0.0.5", "10.0.0.5:8000", True),
+    ("0.0.0.0", "192.168.1.20:8000", True),  # reachable by its address from the network
+    ("0.0.0.0", "[fe80::1]:8000", True),
+    ("0.0.0.0", "rebind.example:8000", False),  # never by a name: that is DNS rebinding
+    ("0.0.0.0", "192.168.1.20:9000", False),
+])
+def test_host_header_check(bound: str, header: str | None, allowed: bool) -> None:
+    server = SimpleNamespace(allowed_hosts=allowed_hosts(bound, 8000), server_address=(bound, 8000))
+    assert host_allowed(header, server) is allowed  # type: ignore[arg-type]
+
+
 # --- the running server ----------------------------------------------------------------------------
 
 def test_serves_the_site_under_its_base_path(make_site: Callable[..., Path], serve: Callable[..., Server]) -> None:
@@ -262,11 +285,19 @@ def test_rename_and_delete_update_the_served_site(make_site: Callable[..., Path]
                                                   serve: Callable[..., Server]) -> None:
     site = make_site(site_files())
     server = serve(site)
+    for litter in ("content/.2021-05-25-summit.md.swp", "content/2021-05-25-summit.md~", "content/4913",
+                   "templates/.base.html.swx", "newsgen.yaml.tmp", "build/index.html"):
+        (site / litter).parent.mkdir(exist_ok=True)
+        (site / litter).write_text("editor litter")
+    time.sleep(0.5)
     renamed = site / "content/2021-05-25-renamed.md"
     (site / SUMMIT).rename(renamed)
     renamed.write_text(article("Leaders meet in Geneva", slug="geneva-summit-opens"))
     wait_until(lambda: requests.get(server.origin + SUMMIT_PATH).status_code == 404)
     assert requests.get(server.url + "2021/05/25/geneva-summit-opens/").status_code == 200
+    changes = [line for line in server.out.read_text().splitlines() if line.startswith("Changed:")]
+    assert changes[0] == "Changed: content/2021-05-25-renamed.md, content/2021-05-25-summit.md"
+    assert not [line for line in changes if re.search(r"swp|swx|~|4913|tmp|build/", line)]  # litter ignored
     renamed.unlink()
     wait_until(lambda: requests.get(server.url + "2021/05/25/geneva-summit-opens/").status_code == 404)
     assert "Leaders meet" not in requests.get(server.url).text

@@ -261,6 +261,7 @@ class Builder:
     out: TextIO
     err: TextIO
     count: int = 0
+    served_path: str | None = None
 
     def rebuild(self) -> bool:
         self.count += 1
@@ -276,7 +277,11 @@ class Builder:
         except Exception as exc:  # a generator bug must not take the preview down with it
             traceback.print_exc(file=self.err)
             return self._failed(output, [f"internal error: {type(exc).__name__}: {exc}"])
+        moved = self.served_path is not None and base_path != self.served_path
+        self.served_path = base_path
         self.preview.publish(Generation(self.count, output.resolve(), base_path))
+        if moved:
+            self._say(self.out, f"base_url changed: now serving at {self.origin}{base_path}")
         pages = sum(result.pages_by_kind.values())
         site = result.site
         self._say(self.out, f"Built #{self.count} in {time.perf_counter() - started:.2f}s: {pages} pages, "
