@@ -328,6 +328,22 @@ def test_ctrl_c_exits_cleanly_and_leaves_nothing_behind(make_site: Callable[...,
     assert not (site / "build").exists()  # the preview never writes into the site
 
 
+def test_a_killed_servers_leftovers_are_removed_by_the_next(make_site: Callable[..., Path],
+                                                            serve: Callable[..., Server]) -> None:
+    site = make_site(site_files())
+    killed = serve(site)
+    killed.process.kill()
+    killed.process.wait()
+    leftover = [p for p in killed.tmp.iterdir() if p.name.startswith("newsgen-serve-")]
+    assert len(leftover) == 1
+    unrelated = killed.tmp / "newsgen-serve-someone-elses"
+    unrelated.mkdir()
+    second = serve(site)
+    assert not leftover[0].exists() and unrelated.exists()
+    assert _stop(second) == 0
+    assert list(killed.tmp.iterdir()) == [unrelated]
+
+
 def test_bad_edit_keeps_the_last_good_build_and_reports(make_site: Callable[..., Path],
                                                         serve: Callable[..., Server]) -> None:
     site = make_site(site_files())

@@ -554,7 +554,9 @@ def run(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.stder
     preview = Preview()
     server = _bind(options, preview, err if options.log_requests else None)
     origin = origin_for(options.host, server.server_address[1])
-    workdir = Path(tempfile.mkdtemp(prefix="newsgen-serve-"))
+    _remove_stale_workdirs()
+    workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
+    (workdir / OWNER_FILE).write_text(str(os.getpid()))
     stop = threading.Event()
     previous_term = signal.signal(signal.SIGTERM, _interrupt)
     serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
@@ -590,6 +592,31 @@ def run(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.stder
         server.server_close()
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
+
+
+WORKDIR_PREFIX = "newsgen-serve-"
+OWNER_FILE = "pid"
+
+
+def _remove_stale_workdirs() -> None:
+    """Ctrl-C cleans up; a killed server cannot. Its successor removes what it left (and only that)."""
+    for folder in Path(tempfile.gettempdir()).glob(WORKDIR_PREFIX + "*"):
+        try:
+            pid = int((folder / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue  # not ours, or still being set up
+        if not _alive(pid) and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def _base_path(site_dir: Path) -> str | None:
