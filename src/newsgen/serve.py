@@ -394,6 +394,11 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
     server: PreviewServer
     protocol_version = "HTTP/1.1"  # keep-alive: a page and its assets over one connection
     disable_nagle_algorithm = True  # headers and body go out as two writes; Nagle would hold the second ~40 ms
+    timeout = 120  # an idle keep-alive connection gives its thread back eventually
+
+    def log_error(self, format: str, *args: object) -> None:
+        if not format.startswith("Request timed out"):  # an idle browser connection: not news
+            super().log_error(format, *args)
 
     def version_string(self) -> str:
         return "newsgen-serve"
