@@ -245,8 +245,10 @@ class Preview:
 
 
 def _remove(root: Path | None) -> None:
+    """Delete a retired build in the background: on a big site that takes seconds, and the next
+    build should not wait for it (the serve command removes its whole folder on exit anyway)."""
     if root is not None:
-        shutil.rmtree(root, ignore_errors=True)
+        threading.Thread(target=shutil.rmtree, args=(root,), kwargs={"ignore_errors": True}, daemon=True).start()
 
 
 @dataclass
@@ -277,6 +279,7 @@ class Builder:
         except Exception as exc:  # a generator bug must not take the preview down with it
             traceback.print_exc(file=self.err)
             return self._failed(output, [f"internal error: {type(exc).__name__}: {exc}"])
+        seconds = time.perf_counter() - started
         moved = self.served_path is not None and base_path != self.served_path
         self.served_path = base_path
         self.preview.publish(Generation(self.count, output.resolve(), base_path))
@@ -284,7 +287,7 @@ class Builder:
             self._say(self.out, f"base_url changed: now serving at {self.origin}{base_path}")
         pages = sum(result.pages_by_kind.values())
         site = result.site
-        self._say(self.out, f"Built #{self.count} in {time.perf_counter() - started:.2f}s: {pages} pages, "
+        self._say(self.out, f"Built #{self.count} in {seconds:.2f}s: {pages} pages, "
                   f"{len(site.articles)} articles")
         for warning in site.warnings:
             self._say(self.err, f"warning: {warning}")
