@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import article, run_newsgen
+from conftest import ARTIFACTS, article, run_newsgen
 from newsgen.render import THEME_DIR
 from newsgen.serve import Route, allowed_hosts, content_type, host_allowed, inject, route
 
@@ -472,11 +472,18 @@ def test_open_page_shows_a_broken_edit_and_recovers(make_site: Callable[..., Pat
     site = make_site(site_files())
     server = serve(site)
     page.goto(server.origin + SUMMIT_PATH)  # type: ignore[attr-defined]
-    (site / SUMMIT).write_text("---\ntitle: <img src=x onerror=alert(1)>\ndate: [never\n---\nBody\n")
+    (site / SUMMIT).write_text("---\ntitle: Leaders\ndate: [never\n---\nBody\n")
     overlay = page.wait_for_selector("#newsgen-errors", timeout=20000)  # type: ignore[attr-defined]
     text = overlay.inner_text()
-    assert re.search(r"content/2021-05-25-summit\.md:\d+: ", text), text
-    assert page.query_selector("#newsgen-errors img") is None  # error text is text, never markup
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "serve-error-overlay.png"))  # type: ignore[attr-defined]
+    assert re.search(r"content/2021-05-25-summit\.md:\d+: invalid YAML", text), text
+
+    (site / SUMMIT).write_text("---\ntitle: Leaders\ndate: <img src=x onerror=alert(1)>\n---\nBody\n")
+    page.wait_for_function("document.querySelector('#newsgen-errors').textContent.includes('not a valid date')",  # type: ignore
+                           timeout=20000)
+    assert "'<img src=x onerror=alert(1)>' is not a valid date" in overlay.inner_text()
+    assert page.query_selector("#newsgen-errors img") is None  # type: ignore[attr-defined]  # text, never markup
     assert page.inner_text("h1") == "Leaders meet in Geneva"  # type: ignore[attr-defined]
     assert "Leaders meet in Geneva" in requests.get(server.origin + SUMMIT_PATH).text
     assert "error: content/2021-05-25-summit.md:" in server.err.read_text()
