@@ -21,7 +21,7 @@ import requests
 
 from conftest import ARTIFACTS, article, run_newsgen
 from newsgen.render import THEME_DIR
-from newsgen.serve import Route, allowed_hosts, content_type, host_allowed, inject, route
+from newsgen.serve import Route, allowed_hosts, content_type, host_allowed, inject, locate, route
 
 SUMMIT = "content/2021-05-25-summit.md"
 SUMMIT_PATH = "/news/2021/05/25/leaders-meet-in-geneva/"
@@ -159,6 +159,23 @@ def test_route_decides_paths_before_any_file_is_touched(target: str, expected: R
 def test_route_at_the_root() -> None:
     assert route("/", "/") == Route(200, (), folder=True)
     assert route("/x.css", "/") == Route(200, ("x.css",))
+
+
+def test_locate_stays_inside_the_build(tmp_path: Path) -> None:
+    root = tmp_path / "build"
+    (root / "story").mkdir(parents=True)
+    (root / "story/index.html").write_text("story")
+    (root / "assets").mkdir()
+    (tmp_path / "secret.txt").write_text("secret")
+    (root / "leak.txt").symlink_to(tmp_path / "secret.txt")
+    (root / "leaks").symlink_to(tmp_path)
+    root = root.resolve()
+    assert locate(root, Route(200, ("story",), folder=True)) == root / "story/index.html"
+    assert locate(root, Route(200, ("story",))) == "/story/"  # redirect to the folder
+    assert locate(root, Route(200, ("assets",), folder=True)) is None  # no listing
+    assert locate(root, Route(200, ("leak.txt",))) is None
+    assert locate(root, Route(200, ("leaks", "secret.txt"))) is None
+    assert locate(root, Route(200, ("missing.html",))) is None
 
 
 @pytest.mark.parametrize(("name", "kind"), [
