@@ -374,6 +374,14 @@ def test_bad_edit_keeps_the_last_good_build_and_reports(make_site: Callable[...,
         data = next(line for line in lines if line.startswith("data: "))
     assert "content/2021-05-25-summit.md:" in data and '"build": 1' in data
 
+    (site / SUMMIT).write_text(article("Leaders meet in Geneva", slug="leaders-meet-in-geneva"))
+    (site / "templates").mkdir()
+    (site / "templates/article.html").write_text(
+        "{% extends 'base.html' %}{% block main %}{{ article.title | nosuch }}{% endblock %}\n")
+    wait_until(lambda: "error: templates/article.html:1: No filter named 'nosuch'" in server.err.read_text())
+    assert "Leaders meet in Geneva" in requests.get(server.origin + SUMMIT_PATH).text
+    assert server.process.poll() is None
+
 
 def test_load_during_rebuilds_gets_only_whole_responses(make_site: Callable[..., Path],
                                                         serve: Callable[..., Server]) -> None:
