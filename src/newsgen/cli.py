@@ -15,7 +15,7 @@ from .check import check_site
 from .errors import EXIT_USAGE, NewsgenError, Problem, UsageError, did_you_mean
 
 STARTER_DIR = Path(__file__).parent / "starter"
-COMMANDS = ("build", "init", "check")
+COMMANDS = ("build", "init", "serve", "check")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,7 +65,34 @@ def _parser() -> argparse.ArgumentParser:
     )
     check_cmd.add_argument("build_dir", nargs="?", default=Path("build"), type=Path, metavar="BUILD_DIR",
                            help="the built site (default: ./build)")
+    _add_serve(commands)
     return parser
+
+
+def _add_serve(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    serve_cmd = commands.add_parser(
+        "serve", help="preview the site, rebuilding and reloading on every save",
+        description="Build SITE_DIR into a private folder, serve it, and rebuild and reload open pages on "
+                    "every change to content/, templates/, static/ or newsgen.yaml.",
+        epilog="examples:\n  newsgen serve\n  newsgen serve mysite --port 8001 --open",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve_cmd.add_argument("site_dir", nargs="?", default=".", type=Path, metavar="SITE_DIR",
+                           help="the site folder (default: the current folder)")
+    serve_cmd.add_argument("--host", default="127.0.0.1",
+                           help="address to listen on (default: 127.0.0.1, this computer only)")
+    serve_cmd.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    serve_cmd.add_argument("--drafts", action=argparse.BooleanOptionalAction, default=True,
+                           help="show drafts and scheduled articles, marked as such (default: on)")
+    serve_cmd.add_argument("--open", action="store_true", help="open the site in the web browser")
+    serve_cmd.add_argument("-q", "--quiet", action="store_true", help="do not log requests")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .serve import ServeOptions, run  # only the serve command needs the HTTP machinery
+
+    return run(ServeOptions(site_dir=args.site_dir, host=args.host, port=args.port, drafts=args.drafts,
+                            open_browser=args.open, log_requests=not args.quiet))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _build(args)
         if args.command == "check":
             return _check(args.build_dir)
+        if args.command == "serve":
+            return _serve(args)
         return _init(args.directory)
     except NewsgenError as exc:
         for problem in exc.problems:

@@ -1,0 +1,535 @@
+"""`newsgen serve` as users meet it: a real server subprocess, a real HTTP client, real Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import SimpleNamespace
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import ARTIFACTS, article, run_newsgen
+from newsgen.render import THEME_DIR
+from newsgen.serve import Route, allowed_hosts, content_type, host_allowed, inject, locate, route
+
+SUMMIT = "content/2021-05-25-summit.md"
+SUMMIT_PATH = "/news/2021/05/25/leaders-meet-in-geneva/"
+CONFIG = "title: Preview Test\nbase_url: https://example.org/news/\ntimezone: UTC\n"
+
+
+def site_files(**extra: str) -> dict[str, str]:
+    return {
+        "newsgen.yaml": CONFIG,
+        SUMMIT: article("Leaders meet in Geneva", slug="leaders-meet-in-geneva", categories=["World"],
+                        body="The summit began on time.\n"),
+        "content/2021-05-26-draft.md": article("Unfinished story", date="2021-05-26T09:00:00+00:00",
+                                               draft="true"),
+        "content/2099-01-01-later.md": article("Embargoed report", date="2099-01-01T09:00:00+00:00"),
+        **extra,
+    }
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    url: str  # the address printed, with the base path
+    origin: str
+    port: int
+    out: Path
+    err: Path
+    tmp: Path
+
+    def log(self) -> str:
+        return self.out.read_text() + self.err.read_text()
+
+
+def _start(site: Path, tmp: Path, *args: str) -> Server:
+    out, err, private = tmp / "serve.out", tmp / "serve.err", tmp / "tmpdir"
+    private.mkdir(exist_ok=True)
+    env = {**os.environ, "TMPDIR": str(private), "NO_COLOR": "1"}
+    with out.open("wb") as stdout, err.open("wb") as stderr:  # the child keeps its own copies
+        process = subprocess.Popen([sys.executable, "-m", "newsgen", "serve", str(site), "--port", "0", *args],
+                                   stdout=stdout, stderr=stderr, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = re.search(r"at (http://\S+) ", out.read_text())
+        if found:
+            url = found.group(1)
+            origin = re.match(r"http://[^/]+", url).group(0)  # type: ignore[union-attr]
+            return Server(process, url, origin, int(origin.rsplit(":", 1)[1]), out, err, private)
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    process.kill()
+    raise AssertionError(f"server did not start:\n{out.read_text()}\n{err.read_text()}")
+
+
+def _stop(server: Server) -> int:
+    if server.process.poll() is None:
+        server.process.send_signal(signal.SIGINT)
+    try:
+        return server.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        raise
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    started: list[Server] = []
+
+    def start(site: Path, *args: str) -> Server:
+        server = _start(site, tmp_path, *args)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        _stop(server)
+
+
+def wait_until(check: Callable[[], object], timeout: float = 20.0) -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            assert result, "condition not met in time"
+            return result
+        time.sleep(0.05)
+
+
+def raw_get(port: int, target: str, host: str | None = None) -> tuple[int, bytes]:
+    """A GET with the request target sent byte for byte (clients normalise '..' away)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host or f'127.0.0.1:{port}'}\r\n"
+                     "Connection: close\r\n\r\n".encode("latin-1"))
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    status = int(data.split(b" ", 2)[1])
+    return status, data.partition(b"\r\n\r\n")[2]
+
+
+# --- pure parts ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("target", "expected"), [
+    ("/news/", Route(200, (), folder=True)),
+    ("/news/2021/05/25/x/", Route(200, ("2021", "05", "25", "x"), folder=True)),
+    ("/news/feed.xml?utm=1", Route(200, ("feed.xml",))),
+    ("/news/caf%C3%A9/", Route(200, ("café",), folder=True)),
+    ("/news//assets//style.css", Route(200, ("assets", "style.css"))),
+    ("/", Route(302, location="/news/")),
+    ("/news", Route(301, location="/news/")),
+    ("/news?x=1", Route(301, location="/news/?x=1")),
+    ("/other/page/", Route(404)),
+    ("/newsroom/", Route(404)),
+    ("/news/.newsgen-manifest.json", Route(404)),
+    ("/news/assets/.secret", Route(404)),
+    ("/news/../etc/passwd", Route(400)),
+    ("/../etc/passwd", Route(400)),
+    ("/news/./index.html", Route(400)),
+    ("/news/%2e%2e/%2e%2e/etc/passwd", Route(400)),
+    ("/news/%2E%2E/x", Route(400)),
+    ("/news/..%2f..%2fetc%2fpasswd", Route(400)),
+    ("/news/%2fetc/passwd", Route(400)),
+    ("/news/..%5c..%5cwindows", Route(400)),
+    ("/news/a\\..\\b", Route(400)),
+    ("/news/index.html%00.css", Route(400)),
+    ("/news/\x00", Route(400)),
+    ("/news/%1b[31mred", Route(400)),
+    ("/news/%ff%fe", Route(400)),
+    ("http://evil.example/news/", Route(400)),
+    ("*", Route(400)),
+])
+def test_route_decides_paths_before_any_file_is_touched(target: str, expected: Route) -> None:
+    assert route(target, "/news/") == expected
+
+
+def test_route_at_the_root() -> None:
+    assert route("/", "/") == Route(200, (), folder=True)
+    assert route("/x.css", "/") == Route(200, ("x.css",))
+
+
+def test_locate_stays_inside_the_build(tmp_path: Path) -> None:
+    root = tmp_path / "build"
+    (root / "story").mkdir(parents=True)
+    (root / "story/index.html").write_text("story")
+    (root / "assets").mkdir()
+    (tmp_path / "secret.txt").write_text("secret")
+    (root / "leak.txt").symlink_to(tmp_path / "secret.txt")
+    (root / "leaks").symlink_to(tmp_path)
+    root = root.resolve()
+    assert locate(root, Route(200, ("story",), folder=True)) == root / "story/index.html"
+    assert locate(root, Route(200, ("story",))) == "/story/"  # redirect to the folder
+    assert locate(root, Route(200, ("assets",), folder=True)) is None  # no listing
+    assert locate(root, Route(200, ("leak.txt",))) is None
+    assert locate(root, Route(200, ("leaks", "secret.txt"))) is None
+    assert locate(root, Route(200, ("missing.html",))) is None
+
+
+@pytest.mark.parametrize(("name", "kind"), [
+    ("index.html", "text/html; charset=utf-8"), ("style.css", "text/css; charset=utf-8"),
+    ("feed.xml", "application/atom+xml; charset=utf-8"), ("rss.xml", "application/rss+xml; charset=utf-8"),
+    ("feed.json", "application/feed+json"), ("sitemap.xml", "application/xml; charset=utf-8"),
+    ("favicon.svg", "image/svg+xml"), ("robots.txt", "text/plain; charset=utf-8"),
+    ("photo.JPG", "image/jpeg"), ("data.bin", "application/octet-stream"),
+])
+def test_content_types(name: str, kind: str) -> None:
+    assert content_type(name) == kind
+
+
+def test_inject_goes_before_the_last_body_end() -> None:
+    page = b"<html><body><p>&lt;/body&gt;</p></BODY></html>"
+    assert inject(page, 7) == (b'<html><body><p>&lt;/body&gt;</p><script src="/__newsgen/live.js" '
+                               b'data-build="7"></script></BODY></html>')
+    assert inject(b"<p>fragment", None).endswith(b'data-build=""></script>')
+
+
+@pytest.mark.parametrize(("bound", "header", "allowed"), [
+    ("127.0.0.1", "127.0.0.1:8000", True),
+    ("127.0.0.1", "localhost:8000", True),
+    ("127.0.0.1", "LOCALHOST:8000", True),
+    ("127.0.0.1", "[::1]:8000", True),
+    ("127.0.0.1", "127.0.0.1:8001", False),
+    ("127.0.0.1", "127.0.0.1", False),
+    ("127.0.0.1", "evil.example:8000", False),
+    ("127.0.0.1", "10.0.0.5:8000", False),
+    ("127.0.0.1", "", False),
+    ("127.0.0.1", None, False),
+    ("10.0.0.5", "10.0.0.5:8000", True),
+    ("0.0.0.0", "192.168.1.20:8000", True),  # reachable by its address from the network
+    ("0.0.0.0", "[fe80::1]:8000", True),
+    ("0.0.0.0", "rebind.example:8000", False),  # never by a name: that is DNS rebinding
+    ("0.0.0.0", "192.168.1.20:9000", False),
+])
+def test_host_header_check(bound: str, header: str | None, allowed: bool) -> None:
+    server = SimpleNamespace(allowed_hosts=allowed_hosts(bound, 8000), server_address=(bound, 8000))
+    assert host_allowed(header, server) is allowed  # type: ignore[arg-type]
+
+
+# --- the running server ----------------------------------------------------------------------------
+
+def test_serves_the_site_under_its_base_path(make_site: Callable[..., Path], serve: Callable[..., Server]) -> None:
+    site = make_site(site_files())
+    server = serve(site)
+    assert server.url == f"{server.origin}/news/"
+    session = requests.Session()
+
+    first = session.get(server.origin + "/", allow_redirects=False)
+    assert first.status_code == 302 and first.headers["Location"] == "/news/"
+    assert session.get(server.origin + "/news", allow_redirects=False).headers["Location"] == "/news/"
+    folder = session.get(server.origin + SUMMIT_PATH.rstrip("/"), allow_redirects=False)
+    assert folder.status_code == 301 and folder.headers["Location"] == SUMMIT_PATH
+
+    home = session.get(server.url)
+    assert home.status_code == 200 and home.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "Leaders meet in Geneva" in home.text
+    assert 'src="/__newsgen/live.js"' in home.text
+    assert "Unfinished story" in home.text and "Draft" in home.text  # drafts shown, marked
+    assert "Embargoed report" in home.text and "Scheduled" in home.text  # so are future articles
+    story = session.get(server.origin + SUMMIT_PATH)
+    assert f'href="{server.origin}{SUMMIT_PATH}"' in story.text  # canonical points at the preview
+
+    for path, kind in [("feed.xml", "application/atom+xml"), ("rss.xml", "application/rss+xml"),
+                       ("feed.json", "application/feed+json"), ("sitemap.xml", "application/xml"),
+                       ("assets/style.css", "text/css"), ("favicon.svg", "image/svg+xml"),
+                       ("robots.txt", "text/plain")]:
+        response = session.get(server.url + path)
+        assert response.status_code == 200, path
+        assert response.headers["Content-Type"].startswith(kind), path
+        assert int(response.headers["Content-Length"]) == len(response.content) > 0
+        head = session.head(server.url + path)
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["Content-Length"] == response.headers["Content-Length"]
+        again = session.get(server.url + path, headers={"If-None-Match": response.headers["ETag"]})
+        assert again.status_code == 304 and again.content == b""
+
+    for missing in ("/news/no-such-page/", "/elsewhere/", "/news/.newsgen-manifest.json"):
+        response = session.get(server.origin + missing)
+        assert response.status_code == 404, missing
+        assert "Page not found" in response.text  # the site's own 404 page
+
+    built = run_newsgen("build", site)
+    assert built.returncode == 0, built.stderr
+    assert not any("__newsgen" in page.read_text() for page in (site / "build").rglob("*.html"))
+
+
+def test_no_path_reaches_outside_the_build(make_site: Callable[..., Path], serve: Callable[..., Server],
+                                           tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-BYTES")
+    site = make_site(site_files())
+    (site / "static").mkdir()
+    (site / "static/leak.txt").symlink_to(secret)
+    (site / "static/.hidden.txt").write_text("TOP-SECRET-BYTES")
+    server = serve(site)
+    attempts = [
+        "/../secret.txt", "/news/../../secret.txt", "/news/../../../../../../etc/passwd",
+        "/news/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/news/..%2f..%2f..%2fetc%2fpasswd",
+        "/news/%2fetc%2fpasswd", "/news/..%5c..%5csecret.txt", "/news/..\\..\\secret.txt",
+        "/news/index.html%00.txt", "/news/%00", "//etc/passwd", "/news//etc/passwd", "/etc/passwd",
+        f"/news/{'%2e' * 2}/{secret}", "/news/leak.txt", "/news/.hidden.txt", "/news/.newsgen-manifest.json",
+        "/news/assets/", "/news/2021/", str(secret),
+    ]
+    for target in attempts:
+        status, body = raw_get(server.port, target)
+        assert status in (400, 403, 404), target
+        assert b"TOP-SECRET" not in body and b"root:" not in body, target
+
+    assert raw_get(server.port, "/news/", host="evil.example")[0] == 403  # DNS rebinding
+    assert raw_get(server.port, "/news/", host=f"evil.example:{server.port}")[0] == 403
+    assert raw_get(server.port, "/news/", host=f"localhost:{server.port}")[0] == 200
+    assert raw_get(server.port, "/news/", host=f"[::1]:{server.port}")[0] == 200
+
+    status, _ = raw_get(server.port, "/news/\x1b[31mred")
+    assert status == 400
+    log = server.err.read_text()
+    assert "\x1b" not in log and "\\x1b[31mred" in log  # logged escaped
+
+
+def test_rename_and_delete_update_the_served_site(make_site: Callable[..., Path],
+                                                  serve: Callable[..., Server]) -> None:
+    site = make_site(site_files())
+    server = serve(site)
+    for litter in ("content/.2021-05-25-summit.md.swp", "content/2021-05-25-summit.md~", "content/4913",
+                   "templates/.base.html.swx", "newsgen.yaml.tmp", "build/index.html"):
+        (site / litter).parent.mkdir(exist_ok=True)
+        (site / litter).write_text("editor litter")
+    time.sleep(0.5)
+    renamed = site / "content/2021-05-25-renamed.md"
+    (site / SUMMIT).rename(renamed)
+    renamed.write_text(article("Leaders meet in Geneva", slug="geneva-summit-opens"))
+    wait_until(lambda: requests.get(server.origin + SUMMIT_PATH).status_code == 404)
+    assert requests.get(server.url + "2021/05/25/geneva-summit-opens/").status_code == 200
+    changes = [line for line in server.out.read_text().splitlines() if line.startswith("Changed:")]
+    assert changes[0] == "Changed: content/2021-05-25-renamed.md, content/2021-05-25-summit.md"
+    assert not [line for line in changes if re.search(r"swp|swx|~|4913|tmp|build/", line)]  # litter ignored
+    renamed.unlink()
+    wait_until(lambda: requests.get(server.url + "2021/05/25/geneva-summit-opens/").status_code == 404)
+    assert "Leaders meet" not in requests.get(server.url).text
+
+
+def test_port_in_use_is_a_clear_error(make_site: Callable[..., Path]) -> None:
+    site = make_site(site_files())
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_newsgen("serve", site, "--port", str(port))
+    assert result.returncode == 2
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+
+
+def test_ctrl_c_exits_cleanly_and_leaves_nothing_behind(make_site: Callable[..., Path],
+                                                        serve: Callable[..., Server]) -> None:
+    site = make_site(site_files())
+    server = serve(site)
+    assert [p.name for p in server.tmp.iterdir() if p.name.startswith("newsgen-serve-")]
+    events = requests.get(server.origin + "/__newsgen/events", stream=True, timeout=10)  # an open page
+    assert events.headers["Content-Type"] == "text/event-stream"
+    assert _stop(server) == 0
+    events.close()
+    assert list(server.tmp.iterdir()) == []
+    assert "Stopped." in server.out.read_text()
+    assert not (site / "build").exists()  # the preview never writes into the site
+
+
+def test_a_killed_servers_leftovers_are_removed_by_the_next(make_site: Callable[..., Path],
+                                                            serve: Callable[..., Server]) -> None:
+    site = make_site(site_files())
+    killed = serve(site)
+    killed.process.kill()
+    killed.process.wait()
+    leftover = [p for p in killed.tmp.iterdir() if p.name.startswith("newsgen-serve-")]
+    assert len(leftover) == 1
+    unrelated = killed.tmp / "newsgen-serve-someone-elses"
+    unrelated.mkdir()
+    second = serve(site)
+    assert not leftover[0].exists() and unrelated.exists()
+    assert _stop(second) == 0
+    assert list(killed.tmp.iterdir()) == [unrelated]
+
+
+def test_bad_edit_keeps_the_last_good_build_and_reports(make_site: Callable[..., Path],
+                                                        serve: Callable[..., Server]) -> None:
+    site = make_site(site_files())
+    server = serve(site)
+    (site / SUMMIT).write_text("---\ntitle: 'Leaders meet\ndate: 2021-05-25\n---\nBody\n")
+    wait_until(lambda: "error: content/2021-05-25-summit.md:" in server.err.read_text())
+    page = requests.get(server.origin + SUMMIT_PATH)
+    assert page.status_code == 200 and "Leaders meet in Geneva" in page.text
+    with requests.get(server.origin + "/__newsgen/events", stream=True, timeout=10) as events:
+        lines = events.iter_lines(chunk_size=1, decode_unicode=True)
+        data = next(line for line in lines if line.startswith("data: "))
+    assert "content/2021-05-25-summit.md:" in data and '"build": 1' in data
+
+    (site / SUMMIT).write_text(article("Leaders meet in Geneva", slug="leaders-meet-in-geneva"))
+    (site / "templates").mkdir()
+    (site / "templates/article.html").write_text(
+        "{% extends 'base.html' %}{% block main %}{{ article.title | nosuch }}{% endblock %}\n")
+    wait_until(lambda: "error: templates/article.html:1: No filter named 'nosuch'" in server.err.read_text())
+    assert "Leaders meet in Geneva" in requests.get(server.origin + SUMMIT_PATH).text
+    assert server.process.poll() is None
+
+
+def test_load_during_rebuilds_gets_only_whole_responses(make_site: Callable[..., Path],
+                                                        serve: Callable[..., Server]) -> None:
+    site = make_site(site_files())
+    server = serve(site, "--quiet")
+    urls = [server.url, server.origin + SUMMIT_PATH, server.url + "assets/style.css", server.url + "feed.xml",
+            server.url + "no-such-page/"]
+    failures: list[str] = []
+    done = threading.Event()
+    counts = [0]
+    lock = threading.Lock()
+    rebuilds = [0]
+    deadline = time.monotonic() + 30  # bounded in time as well as in count
+
+    def client(number: int) -> None:
+        session = requests.Session()
+        index = 0
+        # at least 200 requests each, going on until three rebuilds happened under the load
+        while (index < 200 or rebuilds[0] < 3) and time.monotonic() < deadline:
+            url = urls[(number + index) % len(urls)]
+            index += 1
+            try:
+                response = session.get(url, timeout=10)
+            except requests.RequestException as exc:
+                failures.append(f"{url}: {exc!r}")
+                continue
+            body = response.content
+            expected = 404 if "no-such-page" in url else 200
+            whole = len(body) == int(response.headers.get("Content-Length", -1)) and body
+            if response.status_code != expected or not whole:
+                failures.append(f"{url}: {response.status_code}, {len(body)} bytes")
+            elif url.endswith("/") and not body.rstrip().endswith(b"</html>"):
+                failures.append(f"{url}: truncated page")
+            with lock:
+                counts[0] += 1
+
+    def editor() -> None:
+        version = 0
+        while not done.wait(0.1):
+            version += 1
+            (site / SUMMIT).write_text(article(f"Leaders meet in Geneva, take {version}",
+                                               slug="leaders-meet-in-geneva"))
+            rebuilds[0] = server.out.read_text().count("Built #") - 1
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    writer = threading.Thread(target=editor)
+    started = time.perf_counter()
+    writer.start()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    seconds = time.perf_counter() - started
+    done.set()
+    writer.join()
+    print(f"\nload: {counts[0]} requests in {seconds:.2f}s = {counts[0] / seconds:.0f} requests/s "
+          f"with 8 threads during {rebuilds[0]} rebuilds")
+    assert failures == []
+    assert counts[0] >= 8 * 200
+    assert rebuilds[0] >= 3  # the requests really overlapped rebuilds
+
+
+# --- in the browser ----------------------------------------------------------------------------------
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+
+
+@pytest.fixture
+def browser_page() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        yield page
+        browser.close()
+
+
+@pytest.mark.browser
+def test_open_page_follows_headline_css_and_template_edits(make_site: Callable[..., Path],
+                                                           serve: Callable[..., Server],
+                                                           browser_page: object) -> None:
+    page = browser_page
+    site = make_site(site_files())
+    (site / "templates").mkdir()
+    shutil.copy(THEME_DIR / "templates/base.html", site / "templates/base.html")
+    (site / "static/assets").mkdir(parents=True)
+    theme_css = (THEME_DIR / "static/assets/style.css").read_text()
+    (site / "static/assets/style.css").write_text(theme_css)
+    server = serve(site)
+    page.goto(server.origin + SUMMIT_PATH)  # type: ignore[attr-defined]
+    assert page.inner_text("h1") == "Leaders meet in Geneva"  # type: ignore[attr-defined]
+    # from here on the test only writes files; the page must follow by itself
+    (site / SUMMIT).write_text(article("Summit ends early", slug="leaders-meet-in-geneva"))
+    page.wait_for_function("document.querySelector('h1').textContent === 'Summit ends early'",  # type: ignore
+                           timeout=20000)
+
+    (site / "static/assets/style.css").write_text(theme_css + "\nh1 { color: rgb(1, 2, 3); }\n")
+    page.wait_for_function("getComputedStyle(document.querySelector('h1')).color === 'rgb(1, 2, 3)'",  # type: ignore
+                           timeout=20000)
+
+    base = (site / "templates/base.html").read_text()
+    (site / "templates/base.html").write_text(base.replace("</footer>", "<p id='edited'>Template edited</p></footer>"))
+    page.wait_for_selector("#edited", timeout=20000)  # type: ignore[attr-defined]
+    assert page.inner_text("h1") == "Summit ends early"  # type: ignore[attr-defined]
+
+
+@pytest.mark.browser
+def test_open_page_shows_a_broken_edit_and_recovers(make_site: Callable[..., Path], serve: Callable[..., Server],
+                                                    browser_page: object) -> None:
+    page = browser_page
+    site = make_site(site_files())
+    server = serve(site)
+    page.goto(server.origin + SUMMIT_PATH)  # type: ignore[attr-defined]
+    (site / SUMMIT).write_text("---\ntitle: Leaders\ndate: [never\n---\nBody\n")
+    overlay = page.wait_for_selector("#newsgen-errors", timeout=20000)  # type: ignore[attr-defined]
+    text = overlay.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "serve-error-overlay.png"))  # type: ignore[attr-defined]
+    assert re.search(r"content/2021-05-25-summit\.md:\d+: invalid YAML", text), text
+
+    (site / SUMMIT).write_text("---\ntitle: Leaders\ndate: <img src=x onerror=alert(1)>\n---\nBody\n")
+    page.wait_for_function("document.querySelector('#newsgen-errors').textContent.includes('not a valid date')",  # type: ignore
+                           timeout=20000)
+    assert "'<img src=x onerror=alert(1)>' is not a valid date" in overlay.inner_text()
+    assert page.query_selector("#newsgen-errors img") is None  # type: ignore[attr-defined]  # text, never markup
+    assert page.inner_text("h1") == "Leaders meet in Geneva"  # type: ignore[attr-defined]
+    assert "Leaders meet in Geneva" in requests.get(server.origin + SUMMIT_PATH).text
+    assert "error: content/2021-05-25-summit.md:" in server.err.read_text()
+
+    (site / SUMMIT).write_text(article("Geneva talks resume", slug="leaders-meet-in-geneva"))
+    page.wait_for_function("document.querySelector('h1').textContent === 'Geneva talks resume'",  # type: ignore
+                           timeout=20000)
+    assert page.query_selector("#newsgen-errors") is None  # type: ignore[attr-defined]
+
+
+@pytest.mark.browser
+def test_a_site_broken_from_the_start_is_served_once_fixed(make_site: Callable[..., Path],
+                                                           serve: Callable[..., Server],
+                                                           browser_page: object) -> None:
+    page = browser_page
+    site = make_site(site_files(**{"newsgen.yaml": CONFIG + "page_sise: 3\n"}))
+    server = serve(site)
+    assert "newsgen.yaml:4: page_sise: unknown setting" in server.err.read_text()
+    page.goto(server.origin + "/")  # type: ignore[attr-defined]
+    overlay = page.wait_for_selector("#newsgen-errors", timeout=20000)  # type: ignore[attr-defined]
+    assert "page_sise" in overlay.inner_text()
+    (site / "newsgen.yaml").write_text(CONFIG)
+    page.wait_for_selector("text=Leaders meet in Geneva", timeout=20000)  # type: ignore[attr-defined]
+    assert page.url == server.origin + "/news/"  # type: ignore[attr-defined]
