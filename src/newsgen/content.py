@@ -9,21 +9,22 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from .errors import ContentError, Problem, did_you_mean
-from .formats import PELICAN, YAML, FormatProblem, path_facts, read_head
+from .formats import PELICAN, TOML, FormatProblem, PathFacts, path_facts, read_head
 from .taxonomy import Taxonomy
 from .urls import slugify
-from .yamltext import YamlProblem, parse_mapping, problem
 
 CONTENT_DIR = "content"
 # The Markdown file names Hugo, Jekyll and Pelican read; `_index.md` is Hugo's list-page text, not an article.
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 HUGO_LIST_PAGE = "_index.md"
+HUGO_CONFIG_FILES = ("hugo.toml", "hugo.yaml", "hugo.json", "config.toml")
+JEKYLL_FOLDERS = ("_posts", "_drafts")  # read at the site root too, so a Jekyll site builds in place
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -294,8 +295,17 @@ def decode(raw: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _file_slug(facts: PathFacts, source: str, from_file: bool) -> str:
+    """The slug a generator takes from the path: Jekyll's post name, a Hugo bundle's folder, or
+    (Hugo) the file name; empty means the title's slug."""
+    if facts.slug:
+        return slugify(facts.slug)
+    return slugify(PurePosixPath(source).stem) if from_file else ""
+
+
 def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
-                  taxonomy: Taxonomy | None = None, fallback_date: str | None = None) -> SourceArticle:
+                  taxonomy: Taxonomy | None = None, fallback_date: str | None = None,
+                  slug_from_file: bool = False) -> SourceArticle:
     """Parse one article file in any supported dialect; raises ContentError listing every problem in it."""
     try:
         if not raw.strip():
@@ -418,7 +428,7 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
         summary=take("summary", _text, ""),
         categories=names("categories", False),
         tags=names("tags", True),
-        slug=take("slug", _slug, "") or (slugify(facts.slug) if facts.slug else ""),
+        slug=take("slug", _slug, "") or _file_slug(facts, source, slug_from_file or head.dialect == TOML),
         draft=take("draft", _bool, False),
         image=image,
         image_alt=image_alt or "",
@@ -453,11 +463,30 @@ _REQUIRED_HINTS = {
 }
 
 
+def is_hugo_project(site_dir: Path) -> bool:
+    """A Hugo site folder: its pages take their slug from the file name, as Hugo does."""
+    return any((site_dir / name).is_file() for name in HUGO_CONFIG_FILES)
+
+
 def find_sources(site_dir: Path) -> list[Path]:
-    """Every Markdown file under content/, in a stable order, never following links out of the site."""
-    root = site_dir / CONTENT_DIR
-    if not root.is_dir():
-        return []
+    """Every Markdown file under content/ (and a Jekyll site's _posts/ and _drafts/), in a stable order,
+    never following links out of the site."""
+    found = []
+    for root in (site_dir / CONTENT_DIR, *_jekyll_roots(site_dir)):
+        if root.is_dir():
+            found += _markdown_files(root, site_dir)
+    return found
+
+
+def _jekyll_roots(site_dir: Path) -> list[Path]:
+    """A Jekyll site's `_posts/` and `_drafts/`, at the top and one folder down (`news/_posts/`, whose
+    folder name Jekyll makes a category)."""
+    folders = [site_dir] + sorted(p for p in site_dir.iterdir() if p.is_dir() and p.name[:1] not in "._"
+                                  and p.name != CONTENT_DIR and not p.is_symlink())
+    return [folder / name for folder in folders for name in JEKYLL_FOLDERS if (folder / name).is_dir()]
+
+
+def _markdown_files(root: Path, site_dir: Path) -> list[Path]:
     found = []
     for path in sorted(root.rglob("*")):
         relative_parts = path.relative_to(root).parts
@@ -476,13 +505,14 @@ def load_articles(site_dir: Path, zone: ZoneInfo, default_author: str,
     """Read and validate every article; raise one ContentError carrying all problems of all files."""
     articles: list[SourceArticle] = []
     problems: list[Problem] = []
+    hugo = is_hugo_project(site_dir)
     for path in find_sources(site_dir):
         source = path.relative_to(site_dir).as_posix()
         try:
             # Jekyll drafts carry no date; Jekyll dates them by the file's modification time
             mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=zone).replace(microsecond=0).isoformat() \
                 if "/_drafts/" in f"/{source}" else None
-            articles.append(parse_article(path.read_bytes(), source, zone, default_author, taxonomy, mtime))
+            articles.append(parse_article(path.read_bytes(), source, zone, default_author, taxonomy, mtime, hugo))
         except ContentError as exc:
             problems.extend(exc.problems)
         except OSError as exc:
