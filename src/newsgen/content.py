@@ -353,7 +353,7 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
             extra[key] = entry.value  # Hugo's `type` (`post`) picks a layout: kept, not a type label
             continue
         if name not in FIELDS:
-            hint = did_you_mean(key, (*FIELDS, *ALIASES))
+            hint = did_you_mean(key, (*FIELDS, *ALIASES, *FALLBACKS, *FOREIGN_KEYS))
             problems.append(Problem("unknown field", source, entry.line, key, hint or "put your own data under 'extra:'"))
             continue
         if name in values:
