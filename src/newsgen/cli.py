@@ -74,10 +74,13 @@ def _parser() -> argparse.ArgumentParser:
 
     init_cmd = commands.add_parser(
         "init", help="create a new site", description="Create a new site in DIR, ready to build.",
-        epilog="example:\n  newsgen init mysite && newsgen build mysite",
+        epilog="examples:\n  newsgen init mysite && newsgen build mysite\n"
+               "  newsgen init . # in an empty folder\n\n"
+               "the new site has newsgen.yaml, one sample article in content/, and empty templates/ and static/\n"
+               "folders for overriding the theme (see README.md there)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    init_cmd.add_argument("directory", type=Path, metavar="DIR")
+    init_cmd.add_argument("directory", type=Path, metavar="DIR", help="a new or empty folder")
 
     new_cmd = commands.add_parser(
         "new", help="start a new article",
