@@ -410,3 +410,17 @@ def test_a_broken_taxonomy_file_is_a_configuration_error(make_site, tmp_path: Pa
     site = make_site({"taxonomies.yaml": "categories:\n  closed: true\ntagz: {}\n", "content/a.md": article()})
     result = run_newsgen("build", site, "-o", tmp_path / "out")
     assert result.returncode == 2 and "taxonomies.yaml:3: tagz: unknown key (did you mean 'tags'?)" in result.stderr
+
+
+def test_init_then_new_then_build(tmp_path: Path) -> None:
+    site = tmp_path / "paper"
+    assert run_newsgen("init", site).returncode == 0
+    assert sorted(p.name for p in site.iterdir()) == ["README.md", "content", "newsgen.yaml", "static", "templates"]
+    assert not any((site / "templates").iterdir()) and not any((site / "static").iterdir())
+    assert "templates/" in (site / "README.md").read_text() and "override" in (site / "README.md").read_text()
+    created = run_newsgen("new", "First story", "--tag", "Launch", cwd=site, env=EPOCH)
+    assert created.returncode == 0, created.stderr
+    built = run_newsgen("build", cwd=site, env=EPOCH)
+    assert built.returncode == 0, built.stderr
+    assert (site / "build/2024/06/01/first-story/index.html").is_file()
+    assert (site / "build/tag/launch/index.html").is_file()

@@ -9,22 +9,19 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from .errors import ContentError, Problem, did_you_mean
-from .formats import PELICAN, TOML, FormatProblem, PathFacts, path_facts, read_head
+from .errors import ContentError, Problem
+from .formats import (FOREIGN_ALIASES, HUGO_LIST_PAGE, JEKYLL_PLACEHOLDERS,
+                      MARKDOWN_SUFFIXES, PELICAN, TOML, FormatProblem, file_slug, is_hugo_project, jekyll_roots,
+                      path_facts, read_head, split_names, translate)
 from .taxonomy import Taxonomy
 from .urls import slugify
 
 CONTENT_DIR = "content"
-# The Markdown file names Hugo, Jekyll and Pelican read; `_index.md` is Hugo's list-page text, not an article.
-MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
-HUGO_LIST_PAGE = "_index.md"
-HUGO_CONFIG_FILES = ("hugo.toml", "hugo.yaml", "hugo.json", "config.toml")
-JEKYLL_FOLDERS = ("_posts", "_drafts")  # read at the site root too, so a Jekyll site builds in place
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -165,35 +162,9 @@ FIELDS = (
     "title", "date", "updated", "author", "authors", "summary", "categories", "tags",
     "slug", "draft", "image", "image_alt", "type", "dateline", "corrections", "aliases", "permalink", "extra",
 )
-ALIASES = {
-    "headline": "title", "category": "categories",
-    # the same meaning under another generator's name
-    "lastmod": "updated", "modified": "updated", "last_modified_at": "updated",  # Hugo, Pelican, jekyll-seo-tag
-    "redirect_from": "aliases",  # jekyll-redirect-from
-    "url": "permalink",  # Hugo and Pelican: the page's whole URL path
-}
-# Keys that fill a field only when the article does not set it (Hugo, Jekyll, Pelican spellings).
-FALLBACKS = {
-    "description": "summary", "excerpt": "summary",
-    "publishdate": "date", "pubdate": "date",
-    "images": "image",
-}
-# Keys other generators document that newsgen has no use for: kept in `extra` under their own name,
-# so templates can still read them and nothing is silently dropped.
-FOREIGN_KEYS = frozenset({
-    # Hugo
-    "weight", "keywords", "series", "linktitle", "layout", "build", "cascade", "expirydate", "unpublishdate",
-    "headless", "iscjklanguage", "markup", "menu", "menus", "outputs", "resources", "sitemap",
-    "translationkey", "toc",
-    # Jekyll
-    "excerpt_separator", "render_with_liquid", "comments", "lang",
-    # Pelican
-    "save_as", "template", "translation",
-})
+ALIASES = {"headline": "title", "category": "categories", **FOREIGN_ALIASES}
 ARTICLE_TYPES = ("News", "Opinion", "Analysis")
 _PERMALINK = re.compile(r"[A-Za-z0-9._~\-/{}]+")
-_JEKYLL_PLACEHOLDERS = {":year": "{year}", ":month": "{month}", ":day": "{day}", ":title": "{slug}",
-                        ":slug": "{slug}", ":categories": "{category}"}
 _PLACEHOLDER = re.compile(r"\{[a-z]*\}")
 
 
@@ -236,7 +207,7 @@ def _aliases(value: Any) -> tuple[str, ...]:
 def _permalink(value: Any) -> str:
     """An article's own URL pattern: newsgen `{slug}` or Jekyll `:title` placeholders, or a fixed path."""
     text = _text(value)
-    for jekyll, ours in _JEKYLL_PLACEHOLDERS.items():
+    for jekyll, ours in JEKYLL_PLACEHOLDERS.items():
         text = text.replace(jekyll, ours)
     if not _PERMALINK.fullmatch(text) or any(p not in ("{year}", "{month}", "{day}", "{slug}", "{category}")
                                               for p in _PLACEHOLDER.findall(text)):
@@ -257,15 +228,6 @@ def _article_type(value: Any) -> str:
         if text.casefold() == label.casefold():
             return label
     raise _FieldProblem(f"expected one of {', '.join(ARTICLE_TYPES)}")
-
-
-def _split_names(value: Any, separators: str) -> Any:
-    """Jekyll (spaces) and Pelican (commas, or semicolons when present) write lists as one string."""
-    if not isinstance(value, str):
-        return value
-    if separators == "pelican":
-        return value.split(";") if ";" in value else value.split(",")
-    return value.split()
 
 
 def _image(value: Any) -> tuple[str, str | None]:
@@ -295,14 +257,6 @@ def decode(raw: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _file_slug(facts: PathFacts, source: str, from_file: bool) -> str:
-    """The slug a generator takes from the path: Jekyll's post name, a Hugo bundle's folder, or
-    (Hugo) the file name; empty means the title's slug."""
-    if facts.slug:
-        return slugify(facts.slug)
-    return slugify(PurePosixPath(source).stem) if from_file else ""
-
-
 def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
                   taxonomy: Taxonomy | None = None, fallback_date: str | None = None,
                   slug_from_file: bool = False) -> SourceArticle:
@@ -320,56 +274,8 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
     facts = path_facts(source.split("/", 1)[1] if source.startswith(CONTENT_DIR + "/") else source)
     taxonomy = taxonomy or Taxonomy()
 
-    problems: list[Problem] = []
-    warnings: list[Problem] = []
-    values: dict[str, Any] = {}
-    lines: dict[str, int] = {}
-    fallbacks: dict[str, tuple[Any, int, str]] = {}
-    extra: dict[str, Any] = {}
-    for key, entry in head.entries.items():
-        lower = key.lower()
-        name = ALIASES.get(lower, lower) if head.dialect == PELICAN else ALIASES.get(key, ALIASES.get(lower, key))
-        if name == "published" and isinstance(entry.value, str) and entry.value.lower() in ("true", "false"):
-            name, entry_value = "draft", ("false" if entry.value.lower() == "true" else "true")  # Jekyll
-            entry = type(entry)(entry_value, entry.line)
-        elif name == "published":
-            name = "publishdate"  # Hugo: another name for the publication date
-        if name == "status" and head.dialect == PELICAN:
-            status = (entry.value or "").lower()
-            if status not in ("draft", "hidden", "published"):
-                problems.append(Problem("expected draft, hidden or published", source, entry.line, key))
-                continue
-            if status == "hidden":
-                warnings.append(Problem("Pelican's hidden status is treated as a draft", source, entry.line, key))
-            name, entry = "draft", type(entry)("false" if status == "published" else "true", entry.line)
-        if name == "params" and isinstance(entry.value, dict):
-            extra.update(entry.value)  # Hugo's own place for custom fields
-            continue
-        if name.lower() in FALLBACKS:
-            fallbacks.setdefault(FALLBACKS[name.lower()], (entry.value, entry.line, key))
-            extra[key] = entry.value
-            continue
-        if name.lower() in FOREIGN_KEYS or (name == "type" and not _is_type_label(entry.value)):
-            extra[key] = entry.value  # Hugo's `type` (`post`) picks a layout: kept, not a type label
-            continue
-        if name not in FIELDS:
-            hint = did_you_mean(key, (*FIELDS, *ALIASES, *FALLBACKS, *FOREIGN_KEYS))
-            problems.append(Problem("unknown field", source, entry.line, key, hint or "put your own data under 'extra:'"))
-            continue
-        if name in values:
-            problems.append(Problem(f"given twice (as '{key}' and as another name)", source, entry.line, key))
-            continue
-        if entry.value is not None:
-            values[name], lines[name] = entry.value, entry.line
-    for name, (value, line, key) in fallbacks.items():
-        if name not in values and value is not None:
-            values[name], lines[name] = value, line
-    if "date" not in values and facts.date:
-        values["date"], lines["date"] = facts.date, 1  # Jekyll: from the file name
-    if "date" not in values and facts.jekyll_draft and fallback_date:
-        values["date"], lines["date"] = fallback_date, 1  # Jekyll drafts: the file's modification time
-    if facts.jekyll_draft and "draft" not in values:
-        values["draft"], lines["draft"] = "true", 1
+    fields = translate(head, facts, source, FIELDS, ALIASES, _is_type_label, fallback_date)
+    problems, warnings, values, lines = fields.problems, fields.warnings, fields.values, fields.lines
     if "author" in values and "authors" in values:
         problems.append(Problem("use either 'author' or 'authors', not both", source, lines["authors"], "authors"))
 
@@ -384,11 +290,11 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
             problems.append(Problem(str(exc), source, lines[name], name))
             return default
 
-    list_style = "pelican" if head.dialect == PELICAN else "jekyll" if facts.jekyll else ""
+    list_style = fields.list_style
 
     def names(name: str, commas: bool) -> tuple[str, ...]:
         style = "" if name == "categories" and list_style == "pelican" else list_style  # Pelican: one category
-        found = take(name, lambda v: _names(_split_names(v, style) if style else v, commas), ())
+        found = take(name, lambda v: _names(split_names(v, style) if style else v, commas), ())
         vocabulary = taxonomy.vocabulary(name[:-1] if name == "tags" else "category") if name != "authors" else None
         if vocabulary is None:
             return found
@@ -408,15 +314,8 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
     published = take("date", lambda v: parse_moment(v, zone), required=True)
     updated = take("updated", lambda v: parse_moment(v, zone))
     if head.dialect == PELICAN and "authors" in values:
-        values["authors"] = _split_names(values["authors"], "pelican")
+        values["authors"] = split_names(values["authors"], "pelican")
     authors = take("authors", lambda v: _names(v, False), ()) or take("author", lambda v: _names(v, False), ())
-    if "categories" not in values and head.dialect == PELICAN and facts.folders:
-        values["categories"], lines["categories"] = facts.folders[-1], 1  # Pelican: the folder is the category
-    if facts.jekyll and facts.folders:
-        # Jekyll: folders above _posts/ are categories too, before those in the front matter
-        written = _split_names(values.get("categories") or [], "jekyll")
-        values["categories"] = [*facts.folders, *(written if isinstance(written, list) else [written])]
-        lines.setdefault("categories", 1)
     image, image_alt = take("image", _image, ("", None))
     if image_alt is None:
         image_alt = take("image_alt", _text, None)
@@ -428,7 +327,7 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
         summary=take("summary", _text, ""),
         categories=names("categories", False),
         tags=names("tags", True),
-        slug=take("slug", _slug, "") or _file_slug(facts, source, slug_from_file or head.dialect == TOML),
+        slug=take("slug", _slug, "") or file_slug(facts, source, slug_from_file or head.dialect == TOML),
         draft=take("draft", _bool, False),
         image=image,
         image_alt=image_alt or "",
@@ -437,7 +336,7 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
         corrections=corrections,
         aliases=take("aliases", _aliases, ()),
         permalink=take("permalink", _permalink, ""),
-        extra={**extra, **take("extra", _mapping, {})},
+        extra={**fields.extra, **take("extra", _mapping, {})},
     )
     if published and updated and updated.at < published.at:
         problems.append(Problem("is earlier than 'date'", source, lines["updated"], "updated"))
@@ -463,27 +362,14 @@ _REQUIRED_HINTS = {
 }
 
 
-def is_hugo_project(site_dir: Path) -> bool:
-    """A Hugo site folder: its pages take their slug from the file name, as Hugo does."""
-    return any((site_dir / name).is_file() for name in HUGO_CONFIG_FILES)
-
-
 def find_sources(site_dir: Path) -> list[Path]:
     """Every Markdown file under content/ (and a Jekyll site's _posts/ and _drafts/), in a stable order,
     never following links out of the site."""
     found = []
-    for root in (site_dir / CONTENT_DIR, *_jekyll_roots(site_dir)):
+    for root in (site_dir / CONTENT_DIR, *jekyll_roots(site_dir, CONTENT_DIR)):
         if root.is_dir():
             found += _markdown_files(root, site_dir)
     return found
-
-
-def _jekyll_roots(site_dir: Path) -> list[Path]:
-    """A Jekyll site's `_posts/` and `_drafts/`, at the top and one folder down (`news/_posts/`, whose
-    folder name Jekyll makes a category)."""
-    folders = [site_dir] + sorted(p for p in site_dir.iterdir() if p.is_dir() and p.name[:1] not in "._"
-                                  and p.name != CONTENT_DIR and not p.is_symlink())
-    return [folder / name for folder in folders for name in JEKYLL_FOLDERS if (folder / name).is_dir()]
 
 
 def _markdown_files(root: Path, site_dir: Path) -> list[Path]:

@@ -9,14 +9,50 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .errors import Problem, did_you_mean
+from .urls import slugify
 from .yamltext import Entry, YamlProblem, parse_mapping
 
 YAML, TOML, PELICAN = "yaml", "toml", "pelican"
+
+# The Markdown file names Hugo, Jekyll and Pelican read; `_index.md` is Hugo's list-page text, not an article.
+MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
+HUGO_LIST_PAGE = "_index.md"
+HUGO_CONFIG_FILES = ("hugo.toml", "hugo.yaml", "hugo.json", "config.toml")
+JEKYLL_FOLDERS = ("_posts", "_drafts")  # read at the site root too, so a Jekyll site builds in place
+
+# The same meaning under another generator's name.
+FOREIGN_ALIASES = {
+    "lastmod": "updated", "modified": "updated", "last_modified_at": "updated",  # Hugo, Pelican, jekyll-seo-tag
+    "redirect_from": "aliases",  # jekyll-redirect-from
+    "url": "permalink",  # Hugo and Pelican: the page's whole URL path
+}
+# Keys that fill a field only when the article does not set it (Hugo, Jekyll, Pelican spellings).
+FALLBACKS = {
+    "description": "summary", "excerpt": "summary",
+    "publishdate": "date", "pubdate": "date",
+    "images": "image",
+}
+# Keys other generators document that newsgen has no use for: kept in `extra` under their own name,
+# so templates can still read them and nothing is silently dropped.
+FOREIGN_KEYS = frozenset({
+    # Hugo
+    "weight", "keywords", "series", "linktitle", "layout", "build", "cascade", "expirydate", "unpublishdate",
+    "headless", "iscjklanguage", "markup", "menu", "menus", "outputs", "resources", "sitemap",
+    "translationkey", "toc",
+    # Jekyll
+    "excerpt_separator", "render_with_liquid", "comments", "lang",
+    # Pelican
+    "save_as", "template", "translation",
+})
+JEKYLL_PLACEHOLDERS = {":year": "{year}", ":month": "{month}", ":day": "{day}", ":title": "{slug}",
+                       ":slug": "{slug}", ":categories": "{category}"}
 
 # Pelican's Markdown reader takes `Key: value` lines up to the first blank line; keys are
 # case-insensitive. A file is read this way only when its first line is one of these keys, so an
@@ -145,3 +181,106 @@ def path_facts(relative: str) -> PathFacts:
     if path.stem == "index" and parents:
         return PathFacts(False, False, None, parents[-1], parents[:-1])  # a Hugo page bundle
     return PathFacts(False, False, None, None, parents)
+
+
+def is_hugo_project(site_dir: Path) -> bool:
+    """A Hugo site folder: its pages take their slug from the file name, as Hugo does."""
+    return any((site_dir / name).is_file() for name in HUGO_CONFIG_FILES)
+
+
+def jekyll_roots(site_dir: Path, content_dir: str) -> list[Path]:
+    """A Jekyll site's `_posts/` and `_drafts/`, at the top and one folder down (`news/_posts/`, whose
+    folder name Jekyll makes a category)."""
+    folders = [site_dir] + sorted(p for p in site_dir.iterdir() if p.is_dir() and p.name[:1] not in "._"
+                                  and p.name != content_dir and not p.is_symlink())
+    return [folder / name for folder in folders for name in JEKYLL_FOLDERS if (folder / name).is_dir()]
+
+
+def file_slug(facts: PathFacts, source: str, from_file: bool) -> str:
+    """The slug a generator takes from the path: Jekyll's post name, a Hugo bundle's folder, or
+    (Hugo) the file name; empty means the title's slug."""
+    if facts.slug:
+        return slugify(facts.slug)
+    return slugify(PurePosixPath(source).stem) if from_file else ""
+
+
+def split_names(value: Any, style: str) -> Any:
+    """Jekyll (spaces) and Pelican (commas, or semicolons when present) write lists as one string."""
+    if not isinstance(value, str):
+        return value
+    if style == "pelican":
+        return value.split(";") if ";" in value else value.split(",")
+    return value.split()
+
+
+@dataclass
+class Fields:
+    """Front matter in newsgen's terms: field -> raw value and line, plus what went to `extra`."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    list_style: str = ""  # how one string lists names: "jekyll" (spaces), "pelican" (commas) or ""
+
+
+def translate(head: Head, facts: PathFacts, source: str, known: tuple[str, ...], aliases: dict[str, str],
+              is_type_label: Callable[[Any], bool], fallback_date: str | None) -> Fields:
+    """Map every dialect's keys onto newsgen's fields (`known`); the other tools' own keys go to extra."""
+    out = Fields(list_style="pelican" if head.dialect == PELICAN else "jekyll" if facts.jekyll else "")
+    values, lines, extra = out.values, out.lines, out.extra
+    fallbacks: dict[str, tuple[Any, int]] = {}
+    for key, entry in head.entries.items():
+        lower = key.lower()  # Pelican keys are case-insensitive; Hugo's too, for its own names
+        name = aliases.get(lower, lower) if head.dialect == PELICAN else aliases.get(key, aliases.get(lower, key))
+        value = entry.value
+        if name == "published" and isinstance(value, str) and value.lower() in ("true", "false"):
+            name, value = "draft", ("false" if value.lower() == "true" else "true")  # Jekyll
+        elif name == "published":
+            name = "publishdate"  # Hugo: another name for the publication date
+        if name == "status" and head.dialect == PELICAN:
+            status = (value or "").lower()
+            if status not in ("draft", "hidden", "published"):
+                out.problems.append(Problem("expected draft, hidden or published", source, entry.line, key))
+                continue
+            if status == "hidden":
+                out.warnings.append(Problem("Pelican's hidden status is treated as a draft", source, entry.line, key))
+            name, value = "draft", ("false" if status == "published" else "true")
+        if name == "params" and isinstance(value, dict):
+            extra.update(value)  # Hugo's own place for custom fields
+            continue
+        if name.lower() in FALLBACKS:
+            fallbacks.setdefault(FALLBACKS[name.lower()], (value, entry.line))
+            extra[key] = value
+            continue
+        if name.lower() in FOREIGN_KEYS or (name == "type" and not is_type_label(value)):
+            extra[key] = value  # Hugo's `type` (`post`) picks a layout: kept, not a type label
+            continue
+        if name not in known:
+            hint = did_you_mean(key, (*known, *aliases, *FALLBACKS, *FOREIGN_KEYS))
+            out.problems.append(Problem("unknown field", source, entry.line, key,
+                                        hint or "put your own data under 'extra:'"))
+            continue
+        if name in values:
+            out.problems.append(Problem(f"given twice (as '{key}' and as another name)", source, entry.line, key))
+            continue
+        if value is not None:
+            values[name], lines[name] = value, entry.line
+    for name, (value, line) in fallbacks.items():
+        if name not in values and value is not None:
+            values[name], lines[name] = value, line
+    if "date" not in values and facts.date:
+        values["date"], lines["date"] = facts.date, 1  # Jekyll: from the file name
+    if "date" not in values and facts.jekyll_draft and fallback_date:
+        values["date"], lines["date"] = fallback_date, 1  # Jekyll drafts: the file's modification time
+    if facts.jekyll_draft and "draft" not in values:
+        values["draft"], lines["draft"] = "true", 1
+    if "categories" not in values and head.dialect == PELICAN and facts.folders:
+        values["categories"], lines["categories"] = facts.folders[-1], 1  # Pelican: the folder is the category
+    if facts.jekyll and facts.folders:
+        # Jekyll: folders above _posts/ are categories too, before those in the front matter
+        written = split_names(values.get("categories") or [], "jekyll")
+        values["categories"] = [*facts.folders, *(written if isinstance(written, list) else [written])]
+        lines.setdefault("categories", 1)
+    return out
