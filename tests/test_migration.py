@@ -65,7 +65,11 @@ def redirect_target(path: Path) -> tuple[str, str]:
 def test_hugo_project_builds_as_is(tmp_path: Path) -> None:
     out, report = build(tmp_path, "hugo")
     assert report["articles"] == 3  # _index.md files are Hugo list pages, not articles
-    assert report["skipped"] == [{"source": "content/posts/unfinished.md", "reason": "draft", "due": None}]
+    assert report["skipped"] == [  # an undated page is Hugo's About page, not an article: left out, and said so
+        {"source": "content/about.md", "reason": "page (Hugo page without a date)", "due": None},
+        {"source": "content/posts/unfinished.md", "reason": "draft", "due": None},
+    ]
+    assert not (out / "about").exists() and not (out / "about-the-herald").exists()
 
     # YAML front matter: lastmod is the update, description the standfirst, aliases redirect
     budget = story(out, "posts/council-budget/")
@@ -143,7 +147,11 @@ def test_jekyll_drafts_appear_with_drafts_dated_by_their_file(tmp_path: Path) ->
 
 def test_pelican_project_builds_as_is(tmp_path: Path) -> None:
     out, report = build(tmp_path, "pelican")
-    assert report["skipped"] == [{"source": "content/storm.md", "reason": "draft", "due": None}]
+    assert report["skipped"] == [
+        {"source": "content/pages/about.md", "reason": "page (Pelican pages/ folder)", "due": None},
+        {"source": "content/storm.md", "reason": "draft", "due": None},
+    ]
+    assert not list(out.glob("**/about*"))
 
     budget = story(out, "council-budget.html")
     assert budget["title"] == "Council approves the harbour budget"

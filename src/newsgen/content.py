@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from .errors import ContentError, Problem
-from .formats import (FOREIGN_ALIASES, HUGO_LIST_PAGE, JEKYLL_PLACEHOLDERS,
+from .formats import (FOREIGN_ALIASES, HUGO_LIST_PAGE, PathFacts, JEKYLL_PLACEHOLDERS,
                       MARKDOWN_SUFFIXES, PELICAN, TOML, FormatProblem, file_slug, is_hugo_project, jekyll_roots,
                       path_facts, read_head, split_names, translate)
 from .taxonomy import Taxonomy
@@ -66,6 +66,7 @@ class SourceArticle:
     aliases: tuple[str, ...] = ()  # old site-relative URL paths that redirect here
     permalink: str = ""  # this article's own URL pattern, overriding the site's
     warnings: tuple[Problem, ...] = ()  # things to tell the editor that do not stop the build
+    not_article: str = ""  # why this file is another generator's page and not published, e.g. a Pelican page
 
 
 class _FieldProblem(ValueError):
@@ -257,6 +258,19 @@ def decode(raw: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+_NO_DATE = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
+
+
+def _page_reason(dialect: str, facts: PathFacts, dated: bool, hugo: bool) -> str:
+    """Why a file is another generator's non-article page, or empty: Pelican's `pages/` folder holds
+    pages by definition; in a Hugo project, a page without a date is one."""
+    if dialect == PELICAN and facts.folders[:1] == ("pages",):
+        return "page (Pelican pages/ folder)"
+    if hugo and not dated:
+        return "page (Hugo page without a date)"
+    return ""
+
+
 def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
                   taxonomy: Taxonomy | None = None, fallback_date: str | None = None,
                   slug_from_file: bool = False) -> SourceArticle:
@@ -310,6 +324,13 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
                     warnings.append(Problem(warning, source, lines[name], name))
         return tuple(dict.fromkeys(kept))
 
+    page = _page_reason(head.dialect, facts, "date" in values, slug_from_file)
+    if page:
+        # another generator's page (About, Contact), not an article: reported as skipped, never an error
+        title = values.get("title") if isinstance(values.get("title"), str) else source
+        return SourceArticle(source=source, title=title, published=Moment(_NO_DATE, date_only=True), updated=None,
+                             authors=(default_author,), summary="", categories=(), tags=(), slug="", draft=False,
+                             image="", image_alt="", body="", not_article=page)
     title = take("title", _required_text, required=True)
     published = take("date", lambda v: parse_moment(v, zone), required=True)
     updated = take("updated", lambda v: parse_moment(v, zone))

@@ -87,7 +87,7 @@ class Term:
 @dataclass(frozen=True)
 class Skipped:
     source: str
-    reason: str  # "draft" or "scheduled"
+    reason: str  # "draft", "scheduled", or why another generator's page is not an article
     due: datetime | None = None
 
 
@@ -177,7 +177,9 @@ def build_site(
     published: list[SourceArticle] = []
     for source in sources:
         future = source.published.at > now
-        if source.draft and not include_drafts:
+        if source.not_article:
+            skipped.append(Skipped(source.source, source.not_article))
+        elif source.draft and not include_drafts:
             skipped.append(Skipped(source.source, "draft"))
         elif future and not include_future:
             skipped.append(Skipped(source.source, "scheduled", source.published.at))
