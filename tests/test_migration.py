@@ -190,3 +190,11 @@ def test_foreign_front_matter_errors_name_file_line_and_field(make_site, tmp_pat
     assert result.returncode == 1, result.stdout
     assert message in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_jekyll_permalink_placeholders(make_site, tmp_path: Path) -> None:
+    site = make_site({"_posts/2024-01-02-port-opens.md": "---\ntitle: The port opens\ncategories: news\n"
+                                                          "permalink: /:categories/:year/:title:output_ext\n---\nB\n"})
+    result = run_newsgen("build", site, "-o", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert texts(html(tmp_path / "out/news/2024/port-opens.html"), "//h1") == ["The port opens"]

@@ -195,7 +195,7 @@ def site_path(value: Any, what: str = "a path on this site") -> str:
         raise _FieldProblem(f"{text!r} is not {what} such as /2019/03/old-headline/")
     path = "/".join(segments)
     last = segments[-1]
-    return path if (text.endswith("/") is False and "." in last) else path + "/"
+    return path if not text.endswith("/") and "." in last else path + "/"
 
 
 def _aliases(value: Any) -> tuple[str, ...]:

@@ -52,7 +52,7 @@ FOREIGN_KEYS = frozenset({
     "save_as", "template", "translation",
 })
 JEKYLL_PLACEHOLDERS = {":year": "{year}", ":month": "{month}", ":day": "{day}", ":title": "{slug}",
-                       ":slug": "{slug}", ":categories": "{category}"}
+                       ":slug": "{slug}", ":categories": "{category}", ":output_ext": ".html"}
 
 # Pelican's Markdown reader takes `Key: value` lines up to the first blank line; keys are
 # case-insensitive. A file is read this way only when its first line is one of these keys, so an
