@@ -19,6 +19,7 @@ from .markup import MarkdownRenderer, MarkupTooComplex
 from .model import Site, build_site
 from .plan import Page, check_collisions, plan_site
 from .render import THEME_DIR, Renderer
+from .taxonomy import load_taxonomy
 from .write import Staging, check_output_dir
 
 STATIC_DIR = "static"
@@ -31,6 +32,7 @@ class BuildOptions:
     drafts: bool = False
     future: bool = False
     now: datetime | None = None  # default: SOURCE_DATE_EPOCH, else the clock
+    strict: bool = False  # warnings fail the build before anything is written
 
 
 @dataclass
@@ -74,7 +76,8 @@ def load_site(site_dir: Path, options: BuildOptions) -> tuple[Site, datetime | N
     config = config_module.with_overrides(config_module.load(site_dir), options.base_url)
     epoch = source_date_epoch()
     now = options.now or epoch or datetime.now(timezone.utc)
-    sources = load_articles(site_dir, config.zone, config.author)
+    taxonomy = load_taxonomy(site_dir)
+    sources = load_articles(site_dir, config.zone, config.author, taxonomy)
     markdown = MarkdownRenderer(allow_raw_html=config.allow_raw_html, base_path=config.base_path)
     bodies = {}
     problems = []
@@ -85,7 +88,8 @@ def load_site(site_dir: Path, options: BuildOptions) -> tuple[Site, datetime | N
             problems.append(Problem(str(exc), source.source, field="body"))
     if problems:
         raise ContentError(problems)
-    site = build_site(config, sources, bodies, now, include_drafts=options.drafts, include_future=options.future)
+    site = build_site(config, sources, bodies, now, include_drafts=options.drafts, include_future=options.future,
+                      taxonomy=taxonomy)
     return site, epoch
 
 
@@ -96,6 +100,8 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
         raise UsageError(Problem(f"{site_dir} is not a folder", field="SITE_DIR"))
     output = check_output_dir(options.output if options.output is not None else site_dir / "build", site_dir)
     site, epoch = load_site(site_dir, options)
+    if options.strict and site.notices:
+        raise ContentError([Problem(f"warning: {n.message} (--strict)", n.path, n.line, n.field) for n in site.notices])
     pages = plan_site(site, reference=epoch)
     statics = static_files(site_dir)
     check_collisions(pages, {path: f"{STATIC_DIR}/{path}" for path in statics})

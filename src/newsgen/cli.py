@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
+import traceback
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
-from .build import BuildOptions, BuildResult, build
+from . import config as config_module
+from .build import BuildOptions, BuildResult, build, source_date_epoch
 from .check import check_site
+from .content import CONTENT_DIR
 from .errors import EXIT_USAGE, NewsgenError, Problem, UsageError, did_you_mean
+from .urls import slugify
 
 STARTER_DIR = Path(__file__).parent / "starter"
-COMMANDS = ("build", "init", "serve", "check")
+COMMANDS = ("build", "init", "new", "serve", "check")
+EXIT_INTERNAL = 70  # a bug in newsgen itself (BSD's EX_SOFTWARE)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,14 +38,23 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="newsgen", description="Build a static news site from Markdown articles.")
+    parser = _Parser(
+        prog="newsgen", description="Build a static news site from Markdown articles.",
+        epilog="examples:\n  newsgen init mysite\n  cd mysite && newsgen new \"Council approves budget\" --category Local\n"
+               "  newsgen build\n\nrun 'newsgen COMMAND --help' for each command's options",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"newsgen {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     build_cmd = commands.add_parser(
         "build", help="build the site into a folder",
         description="Build the site in SITE_DIR into SITE_DIR/build (or --output).",
-        epilog="examples:\n  newsgen build\n  newsgen build mysite -o public --base-url https://example.org/news/",
+        epilog="examples:\n  newsgen build\n  newsgen build mysite -o public --base-url https://example.org/news/\n"
+               "  newsgen build --drafts --future          # preview everything\n"
+               "  newsgen build --strict -q                # in CI: warnings fail the build\n"
+               "  newsgen build --json | jq -r '.changed[]'  # URLs to purge from a CDN\n\n"
+               "colour and progress appear only on a terminal; set NO_COLOR=1 to turn colour off",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     build_cmd.add_argument("site_dir", nargs="?", default=".", type=Path, metavar="SITE_DIR",
@@ -48,13 +64,24 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
     build_cmd.add_argument("--future", action="store_true", help="include articles dated in the future")
     build_cmd.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    build_cmd.add_argument("--strict", action="store_true",
+                           help="treat warnings as errors: the build fails and nothing is written")
+    build_cmd.add_argument("-v", "--verbose", action="store_true",
+                           help="also list every article with its URL and every changed file")
+    build_cmd.add_argument("--debug", action="store_true",
+                           help="like -v, and print a full traceback when newsgen itself fails")
+    build_cmd.add_argument("--json", action="store_true",
+                           help="print a machine-readable report on stdout instead of the summary")
 
     init_cmd = commands.add_parser(
         "init", help="create a new site", description="Create a new site in DIR, ready to build.",
-        epilog="example:\n  newsgen init mysite && newsgen build mysite",
+        epilog="examples:\n  newsgen init mysite && newsgen build mysite\n"
+               "  newsgen init . # in an empty folder\n\n"
+               "the new site has newsgen.yaml, one sample article in content/, and empty templates/ and static/\n"
+               "folders for overriding the theme (see README.md there)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    init_cmd.add_argument("directory", type=Path, metavar="DIR")
+    init_cmd.add_argument("directory", type=Path, metavar="DIR", help="a new or empty folder")
 
     check_cmd = commands.add_parser(
         "check", help="validate a built site offline",
@@ -65,6 +92,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     check_cmd.add_argument("build_dir", nargs="?", default=Path("build"), type=Path, metavar="BUILD_DIR",
                            help="the built site (default: ./build)")
+
+    new_cmd = commands.add_parser(
+        "new", help="start a new article",
+        description="Create content/<date>-<slug>.md with its front matter filled in (the date is now, in the "
+                    "site's time zone). An existing file is never overwritten.",
+        epilog="examples:\n  newsgen new \"Council approves harbour budget\"\n"
+               "  newsgen new \"Storm closes the port\" --category Local --tag Weather --tag Harbour --draft\n"
+               "  newsgen new \"Why the vote matters\" --type Analysis --site mysite",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    new_cmd.add_argument("headline", metavar="HEADLINE", help="the article's title")
+    new_cmd.add_argument("--site", type=Path, default=Path("."), metavar="SITE_DIR",
+                         help="the site folder (default: the current folder)")
+    new_cmd.add_argument("--category", action="append", default=[], metavar="NAME",
+                         help="a category (repeat for more); the first is the section")
+    new_cmd.add_argument("--tag", action="append", default=[], metavar="NAME", help="a tag (repeat for more)")
+    new_cmd.add_argument("--author", action="append", default=[], metavar="NAME", help="a byline (repeat for more)")
+    new_cmd.add_argument("--type", dest="article_type", choices=("News", "Opinion", "Analysis"),
+                         help="the article type label")
+    new_cmd.add_argument("--draft", action="store_true", help="mark it draft: true (left out until --drafts)")
     _add_serve(commands)
     return parser
 
@@ -95,33 +142,90 @@ def _serve(args: argparse.Namespace) -> int:
                             open_browser=args.open, log_requests=not args.quiet))
 
 
+class Terminal:
+    """Colour and progress only where a person is watching: a TTY, without NO_COLOR, not TERM=dumb."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.interactive = self.stream.isatty() and os.environ.get("TERM") != "dumb"
+        self.colour = self.interactive and not os.environ.get("NO_COLOR")
+
+    def paint(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.colour else text
+
+    def error(self, message: str) -> None:
+        print(f"{self.paint('error:', '1;31')} {message}", file=self.stream)
+
+    def warning(self, message: str) -> None:
+        print(f"{self.paint('warning:', '1;33')} {message}", file=self.stream)
+
+    def progress(self, message: str) -> None:
+        if self.interactive:
+            self.stream.write(f"\r\x1b[K{message}")
+            self.stream.flush()
+
+    def done(self) -> None:
+        if self.interactive:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    terminal = Terminal()
+    as_json = getattr(args, "json", False)
     try:
         if args.command == "build":
-            return _build(args)
+            return _build(args, terminal)
+        if args.command == "new":
+            return _new(args)
         if args.command == "check":
             return _check(args.build_dir)
         if args.command == "serve":
             return _serve(args)
         return _init(args.directory)
     except NewsgenError as exc:
+        terminal.done()
         for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
+            terminal.error(str(problem))
         noun = "problem" if len(exc.problems) == 1 else "problems"
         print(f"newsgen: {len(exc.problems)} {noun}; nothing was written", file=sys.stderr)
+        if as_json:
+            print(json.dumps({"ok": False, "exit_code": exc.exit_code, "errors": [_problem_json(p) for p in exc.problems]},
+                             ensure_ascii=False, indent=2))
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug in newsgen, not in the site: say so in one line unless --debug
+        terminal.done()
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        else:
+            print(f"newsgen: internal error: {type(exc).__name__}: {exc} (run again with --debug for the traceback)",
+                  file=sys.stderr)
+        return EXIT_INTERNAL
 
 
-def _build(args: argparse.Namespace) -> int:
-    options = BuildOptions(output=args.output, base_url=args.base_url, drafts=args.drafts, future=args.future)
+def _problem_json(problem: Problem) -> dict[str, object]:
+    return {"path": problem.path, "line": problem.line, "field": problem.field, "message": problem.message,
+            "hint": problem.hint}
+
+
+def _build(args: argparse.Namespace, terminal: Terminal) -> int:
+    options = BuildOptions(output=args.output, base_url=args.base_url, drafts=args.drafts, future=args.future,
+                           strict=args.strict)
+    if not (args.quiet or args.json):
+        terminal.progress(f"Building {args.site_dir} …")
     result = build(args.site_dir, options)
+    terminal.done()
     for warning in result.site.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    if not args.quiet:
+        terminal.warning(warning)
+    if args.json:
+        print(json.dumps(report(result), ensure_ascii=False, indent=2))
+    elif not args.quiet:
         print(summary(result))
+        if args.verbose or args.debug:
+            print(details(result))
     return 0
 
 
@@ -139,6 +243,48 @@ def _check(build_dir: Path) -> int:
         return 1
     print(f"newsgen check: {build_dir} is fine")
     return 0
+
+
+def _url_of(path: str) -> str:
+    """Site-relative URL of an output file: `a/b/index.html` -> `a/b/`."""
+    return path[: -len("index.html")] if path == "index.html" or path.endswith("/index.html") else path
+
+
+def report(result: BuildResult) -> dict[str, object]:
+    """The `--json` build report: what was built, what was left out and why, and what changed."""
+    site = result.site
+    base = site.config.base_url.rstrip("/") + "/"
+    warnings: dict[str, list[str]] = {}
+    for notice in site.notices:
+        where = notice.path or ""
+        text = (f"{notice.line}: " if notice.line else "") + (f"{notice.field}: " if notice.field else "") + notice.message
+        warnings.setdefault(where, []).append(text)
+    return {
+        "ok": True,
+        "output": str(result.output),
+        "pages": dict(sorted(result.pages_by_kind.items())),
+        "static_files": result.static_files,
+        "files": sum(result.pages_by_kind.values()) + result.static_files,
+        "written": result.written,
+        "articles": len(site.articles),
+        "categories": len(site.categories),
+        "tags": len(site.tags),
+        "authors": len(site.authors),
+        "redirects": len(site.redirects),
+        "skipped": [{"source": s.source, "reason": s.reason, "due": s.due.isoformat() if s.due else None}
+                    for s in site.skipped],
+        "warnings": warnings,
+        "timings": {"total_seconds": round(result.seconds, 4), **getattr(result, "timings", {})},
+        "changed": [base + _url_of(path) for path in result.changed],
+    }
+
+
+def details(result: BuildResult) -> str:
+    """The -v listing: every article with its URL, every redirect, every changed file."""
+    lines = [f"  article {a.source} -> /{a.url}" for a in sorted(result.site.articles, key=lambda a: a.source)]
+    lines += [f"  redirect /{r.url} -> /{r.target}" for r in result.site.redirects]
+    lines += [f"  changed {path}" for path in result.changed]
+    return "\n".join(lines)
 
 
 def summary(result: BuildResult) -> str:
@@ -161,6 +307,50 @@ def summary(result: BuildResult) -> str:
     if due and due.due:
         lines.append(f"  next scheduled article is due {due.due.isoformat()}: rebuild then to publish {due.source}")
     return "\n".join(lines)
+
+
+def _new(args: argparse.Namespace) -> int:
+    """Write content/<date>-<slug>.md for a new article; never overwrite."""
+    site_dir: Path = args.site
+    if not site_dir.is_dir():
+        raise UsageError(Problem(f"{site_dir} is not a folder; run newsgen new inside a site or pass --site",
+                                 field="SITE_DIR"))
+    config = config_module.load(site_dir)
+    headline = " ".join(args.headline.split())
+    if not headline:
+        raise UsageError(Problem("must not be empty", field="HEADLINE"))
+    now = (source_date_epoch() or datetime.now(timezone.utc)).astimezone(config.zone).replace(microsecond=0)
+    slug = slugify(headline)
+    path = site_dir / CONTENT_DIR / f"{now:%Y-%m-%d}-{slug}.md"
+
+    def text(value: str) -> str:  # JSON strings are YAML double-quoted scalars: any headline is safe
+        return json.dumps(value, ensure_ascii=False)
+
+    def names(values: list[str]) -> str:
+        return "[" + ", ".join(text(v) for v in values) + "]"
+
+    lines = ["---", f"title: {text(headline)}", f"date: {now.isoformat()}"]
+    if args.author:
+        lines.append(f"authors: {names(args.author)}")
+    lines.append(f"summary: {text('')}")
+    if args.category:
+        lines.append(f"categories: {names(args.category)}")
+    if args.tag:
+        lines.append(f"tags: {names(args.tag)}")
+    if args.article_type:
+        lines.append(f"type: {args.article_type}")
+    if args.draft:
+        lines.append("draft: true")
+    lines += [f"slug: {slug}", "---", "Write the story here.", ""]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(path, "x", encoding="utf-8") as handle:  # "x": fail rather than overwrite
+            handle.write("\n".join(lines))
+    except FileExistsError:
+        raise UsageError(Problem("already exists; newsgen new never overwrites an article",
+                                 path=os.fspath(path))) from None
+    print(path)
+    return 0
 
 
 def _init(directory: Path) -> int:

@@ -5,6 +5,7 @@ Every problem in every file is collected and raised together, each as `path:line
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -13,15 +14,19 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from .errors import ContentError, Problem, did_you_mean
+from .errors import ContentError, Problem
+from .formats import (FOREIGN_ALIASES, HUGO_LIST_PAGE, PathFacts, JEKYLL_PLACEHOLDERS,
+                      MARKDOWN_SUFFIXES, PELICAN, TOML, FormatProblem, file_slug, is_hugo_project, jekyll_roots,
+                      path_facts, read_head, split_names, translate)
+from .taxonomy import Taxonomy
 from .urls import slugify
-from .yamltext import YamlProblem, parse_mapping, problem
 
 CONTENT_DIR = "content"
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SPACED_OFFSET = re.compile(r"(?<=\d)\s+([+-]\d{2}:?\d{2}|Z)$")
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,12 @@ class Moment:
 
     at: datetime  # always time-zone aware
     date_only: bool = False
+
+
+@dataclass(frozen=True)
+class Correction:
+    at: Moment
+    text: str
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,13 @@ class SourceArticle:
     image_alt: str
     body: str  # Markdown
     extra: dict[str, Any] = field(default_factory=dict)
+    article_type: str = ""  # News, Opinion, Analysis or empty
+    dateline: str = ""  # where the story was filed from, e.g. GENEVA
+    corrections: tuple[Correction, ...] = ()  # oldest first
+    aliases: tuple[str, ...] = ()  # old site-relative URL paths that redirect here
+    permalink: str = ""  # this article's own URL pattern, overriding the site's
+    warnings: tuple[Problem, ...] = ()  # things to tell the editor that do not stop the build
+    not_article: str = ""  # why this file is another generator's page and not published, e.g. a Pelican page
 
 
 class _FieldProblem(ValueError):
@@ -95,7 +113,7 @@ def parse_moment(value: Any, zone: ZoneInfo) -> Moment:
     """ISO 8601 date or date-time; a value without an offset is read in the site's time zone."""
     if not isinstance(value, str):
         raise _FieldProblem("expected a date such as 2021-05-25 or 2021-05-25T14:30:00+02:00")
-    text = value.strip()
+    text = _SPACED_OFFSET.sub(r"\1", value.strip())  # Jekyll: `2021-05-25 14:30:00 -0400`
     try:
         if _DATE_ONLY.fullmatch(text):
             return Moment(datetime.combine(date.fromisoformat(text), time(0), tzinfo=zone), date_only=True)
@@ -143,20 +161,88 @@ def _mapping(value: Any) -> dict[str, Any]:
 # Front-matter fields, in the order they are documented; aliases map to their canonical name.
 FIELDS = (
     "title", "date", "updated", "author", "authors", "summary", "categories", "tags",
-    "slug", "draft", "image", "image_alt", "extra",
+    "slug", "draft", "image", "image_alt", "type", "dateline", "corrections", "aliases", "permalink", "extra",
 )
-ALIASES = {"headline": "title", "category": "categories"}
+ALIASES = {"headline": "title", "category": "categories", **FOREIGN_ALIASES}
+ARTICLE_TYPES = ("News", "Opinion", "Analysis")
+_PERMALINK = re.compile(r"[A-Za-z0-9._~\-/{}]+")
+_PLACEHOLDER = re.compile(r"\{[a-z]*\}")
 
 
-def split_front_matter(text: str) -> tuple[str, int, str, int]:
-    """Split `---` front matter from the body: (yaml, its first line, body, body's first line)."""
-    lines = text.split("\n")
-    if not lines or lines[0].rstrip() != "---":
-        raise _FieldProblem("no front matter: the file must start with a '---' line, then title, date, ...")
-    for index in range(1, len(lines)):
-        if lines[index].rstrip() in ("---", "..."):
-            return "\n".join(lines[1:index]), 2, "\n".join(lines[index + 1 :]), index + 2
-    raise _FieldProblem("front matter is not closed: add a '---' line after the last field")
+def _corrections(value: Any, zone: ZoneInfo) -> tuple[Correction, ...]:
+    if not isinstance(value, list):
+        raise _FieldProblem("expected a list of corrections, each with 'date' and 'text'")
+    found = []
+    for number, item in enumerate(value, start=1):
+        if not isinstance(item, dict) or set(item) - {"date", "text"} or not item.get("date") or not item.get("text"):
+            raise _FieldProblem(f"correction {number}: expected 'date' and 'text' (and nothing else)")
+        try:
+            found.append(Correction(parse_moment(item["date"], zone), _required_text(item["text"])))
+        except _FieldProblem as exc:
+            raise _FieldProblem(f"correction {number}: {exc}") from None
+    return tuple(sorted(found, key=lambda c: c.at.at))
+
+
+def site_path(value: Any, what: str = "a path on this site") -> str:
+    """A site-relative URL path from `/old/path/`, `old/path.html`: no scheme, no `..`, no query.
+
+    A path without a file extension is a folder, so `/old/story` becomes `old/story/`."""
+    text = _text(value)
+    parts = urlsplit(text)
+    segments = text.strip("/").split("/")
+    if (parts.scheme or parts.netloc or parts.query or parts.fragment or text.startswith("//")
+            or any(c.isspace() or c == "\\" for c in text) or any(s in ("", ".", "..") for s in segments)):
+        raise _FieldProblem(f"{text!r} is not {what} such as /2019/03/old-headline/")
+    path = "/".join(segments)
+    last = segments[-1]
+    return path if not text.endswith("/") and "." in last else path + "/"
+
+
+def _aliases(value: Any) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list):
+        raise _FieldProblem("expected a list of old URL paths")
+    return tuple(dict.fromkeys(site_path(item, "an old URL path on this site") for item in items))
+
+
+def _permalink(value: Any) -> str:
+    """An article's own URL pattern: newsgen `{slug}` or Jekyll `:title` placeholders, or a fixed path."""
+    text = _text(value)
+    for jekyll, ours in JEKYLL_PLACEHOLDERS.items():
+        text = text.replace(jekyll, ours)
+    if not _PERMALINK.fullmatch(text) or any(p not in ("{year}", "{month}", "{day}", "{slug}", "{category}")
+                                              for p in _PLACEHOLDER.findall(text)):
+        raise _FieldProblem("expected a URL path such as /2019/03/old-headline/ (placeholders: "
+                            "{year} {month} {day} {slug} {category})")
+    return site_path(text)
+
+
+def _is_type_label(value: Any) -> bool:
+    """A type label, or close enough to one that a typo gets an error rather than vanishing."""
+    return isinstance(value, str) and bool(difflib.get_close_matches(value.strip().casefold(),
+                                                                    [t.casefold() for t in ARTICLE_TYPES], cutoff=0.7))
+
+
+def _article_type(value: Any) -> str:
+    text = _text(value)
+    for label in ARTICLE_TYPES:
+        if text.casefold() == label.casefold():
+            return label
+    raise _FieldProblem(f"expected one of {', '.join(ARTICLE_TYPES)}")
+
+
+def _image(value: Any) -> tuple[str, str | None]:
+    """`image: path`, jekyll-seo-tag's `image: {path, alt}`, or Hugo's `images: [path, ...]`.
+
+    Alt text is None when it must come from `image_alt`; the other generators' share images often
+    have none, and are then shown as decorative (empty alt) rather than refused."""
+    if isinstance(value, dict) and "path" in value:
+        return _url(value["path"]), (_text(value["alt"]) if value.get("alt") else "")
+    if isinstance(value, list):
+        if not value:
+            raise _FieldProblem("expected at least one image")
+        return _url(value[0]), ""
+    return _url(value), None
 
 
 def decode(raw: bytes) -> str:
@@ -172,35 +258,38 @@ def decode(raw: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str) -> SourceArticle:
-    """Parse one article file; raises ContentError listing every problem in it."""
+_NO_DATE = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
+
+
+def _page_reason(dialect: str, facts: PathFacts, dated: bool, hugo: bool) -> str:
+    """Why a file is another generator's non-article page, or empty: Pelican's `pages/` folder holds
+    pages by definition; in a Hugo project, a page without a date is one."""
+    if dialect == PELICAN and facts.folders[:1] == ("pages",):
+        return "page (Pelican pages/ folder)"
+    if hugo and not dated:
+        return "page (Hugo page without a date)"
+    return ""
+
+
+def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
+                  taxonomy: Taxonomy | None = None, fallback_date: str | None = None,
+                  slug_from_file: bool = False) -> SourceArticle:
+    """Parse one article file in any supported dialect; raises ContentError listing every problem in it."""
     try:
         if not raw.strip():
             raise _FieldProblem("the file is empty")
         if len(raw) > MAX_ARTICLE_BYTES:
             raise _FieldProblem(f"the file is larger than {MAX_ARTICLE_BYTES // 1024 // 1024} MiB")
-        yaml_text, yaml_line, body, _ = split_front_matter(decode(raw))
+        head = read_head(decode(raw))
     except _FieldProblem as exc:
         raise ContentError(Problem(str(exc), source)) from None
-    try:
-        entries = parse_mapping(yaml_text, first_line=yaml_line)
-    except YamlProblem as exc:
-        raise ContentError(problem(exc, source)) from None
+    except FormatProblem as exc:
+        raise ContentError(Problem(exc.message, source, exc.line, exc.field)) from None
+    facts = path_facts(source.split("/", 1)[1] if source.startswith(CONTENT_DIR + "/") else source)
+    taxonomy = taxonomy or Taxonomy()
 
-    problems: list[Problem] = []
-    values: dict[str, Any] = {}
-    lines: dict[str, int] = {}
-    for key, entry in entries.items():
-        name = ALIASES.get(key, key)
-        if name not in FIELDS:
-            hint = did_you_mean(key, (*FIELDS, *ALIASES))
-            problems.append(Problem("unknown field", source, entry.line, key, hint or "put your own data under 'extra:'"))
-            continue
-        if name in values:
-            problems.append(Problem(f"given twice (as '{key}' and as another name)", source, entry.line, key))
-            continue
-        if entry.value is not None:
-            values[name], lines[name] = entry.value, entry.line
+    fields = translate(head, facts, source, FIELDS, ALIASES, _is_type_label, fallback_date)
+    problems, warnings, values, lines = fields.problems, fields.warnings, fields.values, fields.lines
     if "author" in values and "authors" in values:
         problems.append(Problem("use either 'author' or 'authors', not both", source, lines["authors"], "authors"))
 
@@ -215,25 +304,65 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str) 
             problems.append(Problem(str(exc), source, lines[name], name))
             return default
 
+    list_style = fields.list_style
+
+    def names(name: str, commas: bool) -> tuple[str, ...]:
+        style = "" if name == "categories" and list_style == "pelican" else list_style  # Pelican: one category
+        found = take(name, lambda v: _names(split_names(v, style) if style else v, commas), ())
+        vocabulary = taxonomy.vocabulary(name[:-1] if name == "tags" else "category") if name != "authors" else None
+        if vocabulary is None:
+            return found
+        kept = []
+        for each in found:
+            canonical, warning = vocabulary.resolve(each)
+            if canonical is None:
+                problems.append(Problem(f"'{each}' is not in the closed list of {name}", source, lines[name], name,
+                                        vocabulary.hint(each)))
+            else:
+                kept.append(canonical)
+                if warning:
+                    warnings.append(Problem(warning, source, lines[name], name))
+        return tuple(dict.fromkeys(kept))
+
+    page = _page_reason(head.dialect, facts, "date" in values, slug_from_file)
+    if page:
+        # another generator's page (About, Contact), not an article: reported as skipped, never an error
+        title = values.get("title") if isinstance(values.get("title"), str) else source
+        return SourceArticle(source=source, title=title, published=Moment(_NO_DATE, date_only=True), updated=None,
+                             authors=(default_author,), summary="", categories=(), tags=(), slug="", draft=False,
+                             image="", image_alt="", body="", not_article=page)
     title = take("title", _required_text, required=True)
     published = take("date", lambda v: parse_moment(v, zone), required=True)
     updated = take("updated", lambda v: parse_moment(v, zone))
+    if head.dialect == PELICAN and "authors" in values:
+        values["authors"] = split_names(values["authors"], "pelican")
     authors = take("authors", lambda v: _names(v, False), ()) or take("author", lambda v: _names(v, False), ())
-    article = dict(
-        summary=take("summary", _text, ""),
-        categories=take("categories", lambda v: _names(v, False), ()),
-        tags=take("tags", lambda v: _names(v, True), ()),
-        slug=take("slug", _slug, ""),
-        draft=take("draft", _bool, False),
-        image=take("image", _url, ""),
-        image_alt=take("image_alt", _text, ""),
-        extra=take("extra", _mapping, {}),
-    )
-    if article["image"] and not article["image_alt"]:
+    image, image_alt = take("image", _image, ("", None))
+    if image_alt is None:
+        image_alt = take("image_alt", _text, None)
+    if image and image_alt is None:
         problems.append(Problem("is required when 'image' is set (describe the picture for readers who cannot see it)",
                                 source, lines["image"], "image_alt"))
+    corrections = take("corrections", lambda v: _corrections(v, zone), ())
+    article = dict(
+        summary=take("summary", _text, ""),
+        categories=names("categories", False),
+        tags=names("tags", True),
+        slug=take("slug", _slug, "") or file_slug(facts, source, slug_from_file or head.dialect == TOML),
+        draft=take("draft", _bool, False),
+        image=image,
+        image_alt=image_alt or "",
+        article_type=take("type", _article_type, ""),
+        dateline=take("dateline", _text, ""),
+        corrections=corrections,
+        aliases=take("aliases", _aliases, ()),
+        permalink=take("permalink", _permalink, ""),
+        extra={**fields.extra, **take("extra", _mapping, {})},
+    )
     if published and updated and updated.at < published.at:
         problems.append(Problem("is earlier than 'date'", source, lines["updated"], "updated"))
+    if published and any(c.at.at < published.at for c in corrections):
+        problems.append(Problem("a correction is dated before the article", source, lines["corrections"], "corrections"))
     if problems:
         raise ContentError(problems)
     return SourceArticle(
@@ -242,7 +371,8 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str) 
         published=published,
         updated=updated,
         authors=authors or (default_author,),
-        body=clean_text(body).strip("\n") + "\n",
+        body=clean_text(head.body).strip("\n") + "\n",
+        warnings=tuple(warnings),
         **article,
     )
 
@@ -254,14 +384,22 @@ _REQUIRED_HINTS = {
 
 
 def find_sources(site_dir: Path) -> list[Path]:
-    """Every Markdown file under content/, in a stable order, never following links out of the site."""
-    root = site_dir / CONTENT_DIR
-    if not root.is_dir():
-        return []
+    """Every Markdown file under content/ (and a Jekyll site's _posts/ and _drafts/), in a stable order,
+    never following links out of the site."""
     found = []
-    for path in sorted(root.rglob("*.md")):
+    for root in (site_dir / CONTENT_DIR, *jekyll_roots(site_dir, CONTENT_DIR)):
+        if root.is_dir():
+            found += _markdown_files(root, site_dir)
+    return found
+
+
+def _markdown_files(root: Path, site_dir: Path) -> list[Path]:
+    found = []
+    for path in sorted(root.rglob("*")):
         relative_parts = path.relative_to(root).parts
         if any(part.startswith(".") for part in relative_parts) or not path.is_file():
+            continue
+        if path.suffix.lower() not in MARKDOWN_SUFFIXES or path.name == HUGO_LIST_PAGE:
             continue
         if not path.resolve().is_relative_to(site_dir.resolve()):
             continue  # a symlink pointing outside the site is never read
@@ -269,14 +407,19 @@ def find_sources(site_dir: Path) -> list[Path]:
     return found
 
 
-def load_articles(site_dir: Path, zone: ZoneInfo, default_author: str) -> list[SourceArticle]:
+def load_articles(site_dir: Path, zone: ZoneInfo, default_author: str,
+                  taxonomy: Taxonomy | None = None) -> list[SourceArticle]:
     """Read and validate every article; raise one ContentError carrying all problems of all files."""
     articles: list[SourceArticle] = []
     problems: list[Problem] = []
+    hugo = is_hugo_project(site_dir)
     for path in find_sources(site_dir):
         source = path.relative_to(site_dir).as_posix()
         try:
-            articles.append(parse_article(path.read_bytes(), source, zone, default_author))
+            # Jekyll drafts carry no date; Jekyll dates them by the file's modification time
+            mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=zone).replace(microsecond=0).isoformat() \
+                if "/_drafts/" in f"/{source}" else None
+            articles.append(parse_article(path.read_bytes(), source, zone, default_author, taxonomy, mtime, hugo))
         except ContentError as exc:
             problems.extend(exc.problems)
         except OSError as exc:

@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from .config import SiteConfig
-from .content import Moment, SourceArticle
+from .content import Correction, Moment, SourceArticle
+from .errors import Problem
 from .markup import RenderedBody, excerpt
+from .taxonomy import Taxonomy
 from .urls import permalink, slugify, term_key
 
-CATEGORY, TAG = "category", "tag"
+CATEGORY, TAG, AUTHOR = "category", "tag", "author"
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,17 @@ class Article:
     image: str
     image_alt: str
     extra: dict[str, Any]
+    article_type: str = ""  # News, Opinion, Analysis or empty
+    dateline: str = ""
+    corrections: tuple[Correction, ...] = ()  # oldest first
+    aliases: tuple[str, ...] = ()  # old URL paths that redirect here
+    author_refs: tuple[TermRef, ...] = ()  # the authors' pages, when the site has them
 
     @property
     def modified(self) -> Moment:
-        return self.updated or self.published
+        """The last substantive change: `updated`, or a later correction (schema.org dateModified)."""
+        moments = [self.updated or self.published, *(c.at for c in self.corrections)]
+        return max(moments, key=lambda m: m.at)
 
     @property
     def section(self) -> TermRef | None:
@@ -78,8 +87,18 @@ class Term:
 @dataclass(frozen=True)
 class Skipped:
     source: str
-    reason: str  # "draft" or "scheduled"
+    reason: str  # "draft", "scheduled", or why another generator's page is not an article
     due: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """An old URL that must keep working: a moved article's alias or a renamed term's old page."""
+
+    url: str  # the old site-relative URL path
+    target: str  # where it now lives, site-relative
+    title: str  # what is there now
+    source: str  # who asked for it, for collision messages
 
 
 @dataclass(frozen=True)
@@ -90,6 +109,9 @@ class Site:
     tags: tuple[Term, ...]
     skipped: tuple[Skipped, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    authors: tuple[Term, ...] = ()  # with pages under author/<slug>/, unless taxonomies.yaml turns them off
+    redirects: tuple[Redirect, ...] = ()
+    notices: tuple[Problem, ...] = ()  # every warning with the file it is about, when it has one
 
     @property
     def next_due(self) -> Skipped | None:
@@ -106,11 +128,15 @@ def newest_first(article: Article) -> tuple[float, str]:
     return (-article.published.at.timestamp(), article.source)
 
 
-def _term_slugs(names_by_key: dict[str, str], kind: str, warnings: list[str]) -> dict[str, str]:
-    """Give every distinct term a slug; distinct terms that slugify alike get -2, -3… in key order."""
+def _term_slugs(names_by_key: dict[str, str], kind: str, warnings: list[str],
+                fixed: dict[str, str] | None = None) -> dict[str, str]:
+    """Give every distinct term a slug; distinct terms that slugify alike get -2, -3… in key order.
+
+    `fixed` holds slugs chosen in taxonomies.yaml; a fixed slug goes first for its slug."""
+    fixed = fixed or {}
     by_slug: dict[str, list[str]] = {}
-    for key in sorted(names_by_key):
-        by_slug.setdefault(slugify(names_by_key[key]), []).append(key)
+    for key in sorted(names_by_key, key=lambda k: (k not in fixed, k)):
+        by_slug.setdefault(fixed.get(key) or slugify(names_by_key[key]), []).append(key)
     slugs: dict[str, str] = {}
     taken = set(by_slug)
     for slug, keys in by_slug.items():
@@ -144,24 +170,29 @@ def build_site(
     now: datetime,
     include_drafts: bool = False,
     include_future: bool = False,
+    taxonomy: Taxonomy | None = None,
 ) -> Site:
     """Decide what gets published and where: the whole model of the site, from validated sources."""
     skipped: list[Skipped] = []
     published: list[SourceArticle] = []
     for source in sources:
         future = source.published.at > now
-        if source.draft and not include_drafts:
+        if source.not_article:
+            skipped.append(Skipped(source.source, source.not_article))
+        elif source.draft and not include_drafts:
             skipped.append(Skipped(source.source, "draft"))
         elif future and not include_future:
             skipped.append(Skipped(source.source, "scheduled", source.published.at))
         else:
             published.append(source)
 
+    taxonomy = taxonomy or Taxonomy()
     warnings: list[str] = []
     refs: dict[str, dict[str, TermRef]] = {}
-    for kind, attribute in ((CATEGORY, "categories"), (TAG, "tags")):
+    for kind, attribute in ((CATEGORY, "categories"), (TAG, "tags"), (AUTHOR, "authors")):
         names = _display_names(published, attribute)
-        slugs = _term_slugs(names, kind, warnings)
+        fixed = {key: slug for key in names if (slug := taxonomy.slug_for(kind, names[key]))}
+        slugs = _term_slugs(names, kind, warnings, fixed)
         refs[kind] = {key: TermRef(kind, names[key], slugs[key]) for key in names}
 
     articles = []
@@ -187,12 +218,18 @@ def build_site(
                 categories=categories,
                 tags=tags,
                 slug=slug,
-                url=permalink(config.permalink, local, slug, categories[0].slug if categories else "news"),
+                url=permalink(source.permalink or config.permalink, local, slug,
+                              categories[0].slug if categories else "news"),
                 draft=source.draft,
                 scheduled=source.published.at > now,
                 image=source.image,
                 image_alt=source.image_alt,
                 extra=source.extra,
+                article_type=source.article_type,
+                dateline=source.dateline,
+                corrections=source.corrections,
+                aliases=source.aliases,
+                author_refs=tuple(refs[AUTHOR][term_key(n)] for n in source.authors) if taxonomy.author_pages else (),
             )
         )
     articles.sort(key=newest_first)
@@ -200,10 +237,30 @@ def build_site(
     def terms(kind: str) -> tuple[Term, ...]:
         members: dict[TermRef, list[Article]] = {ref: [] for ref in refs[kind].values()}
         for article in articles:
-            for ref in article.categories if kind == CATEGORY else article.tags:
+            for ref in {CATEGORY: article.categories, TAG: article.tags, AUTHOR: article.author_refs}[kind]:
                 members[ref].append(article)
         made = (Term(kind, ref.name, ref.slug, tuple(items)) for ref, items in members.items())
         return tuple(sorted(made, key=lambda t: (term_key(t.name), t.slug)))
 
     skipped.sort(key=lambda s: s.source)
-    return Site(config, tuple(articles), terms(CATEGORY), terms(TAG), tuple(skipped), tuple(warnings))
+    categories, tags = terms(CATEGORY), terms(TAG)
+    notices = [Problem(w) for w in warnings] + [n for s in published for n in s.warnings]
+    return Site(config, tuple(articles), categories, tags, tuple(skipped),
+                tuple(warnings) + tuple(str(n) for n in notices if n.path),
+                authors=terms(AUTHOR) if taxonomy.author_pages else (),
+                redirects=_redirects(articles, (*categories, *tags), taxonomy),
+                notices=tuple(notices))
+
+
+def _redirects(articles: list[Article], terms: tuple[Term, ...], taxonomy: Taxonomy) -> tuple[Redirect, ...]:
+    """Old URLs to keep: every article alias, and the page of every renamed term that has articles now."""
+    found = [Redirect(alias, article.url, article.title, article.source)
+             for article in articles for alias in article.aliases]
+    by_name = {(term.kind, term_key(term.name)): term for term in terms}
+    for kind in (CATEGORY, TAG):
+        for old, spec in taxonomy.renamed(kind):
+            term = by_name.get((kind, term_key(spec.name)))
+            old_url = f"{kind}/{slugify(old)}/"
+            if term and old_url != term.url:
+                found.append(Redirect(old_url, term.url, term.name, f"taxonomies.yaml ({old} -> {spec.name})"))
+    return tuple(found)

@@ -26,7 +26,7 @@ RELATED_COUNT = 4
 class Page:
     path: str  # output file, relative to the build folder
     url: str  # site-relative URL path
-    kind: str  # article, home, category, tag, categories, tags, 404, feed, sitemap, robots, card
+    kind: str  # article, home, category, tag, author, categories, tags, 404, redirect, feed, sitemap, robots, card
     template: str
     source: str  # what asked for this file, for collision messages
     context: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
@@ -106,7 +106,7 @@ def plan_site(site: Site, reference: datetime | None = None) -> list[Page]:
     home_feed = _feed(config.title, "", site.articles, config.feed_size)
     term_feeds = {
         term.url: _feed(f"{term.name} – {config.title}", term.url, term.articles, config.feed_size)
-        for term in (*site.categories, *site.tags)
+        for term in (*site.categories, *site.tags, *site.authors)
     }
     tag_members = {term.slug: term.articles for term in site.tags}
     category_members = {term.slug: term.articles for term in site.categories}
@@ -128,7 +128,7 @@ def plan_site(site: Site, reference: datetime | None = None) -> list[Page]:
             pages.append(Page(card, card, "card", "card.png", article.source, {"article": article}))
 
     pages += _listing("home", "", site.articles, config.page_size, "the home page", feed=home_feed)
-    for term in (*site.categories, *site.tags):
+    for term in (*site.categories, *site.tags, *site.authors):
         source = f"{term.kind} '{term.name}'"
         pages += _listing(term.kind, term.url, term.articles, config.page_size, source, term=term, feed=term_feeds[term.url])
         pages += _feed_pages(term_feeds[term.url], source)
@@ -138,8 +138,11 @@ def plan_site(site: Site, reference: datetime | None = None) -> list[Page]:
                       {"kind": "tag", "terms": site.tags}))
     pages += _feed_pages(home_feed, "the site feed")
     pages.append(Page("404.html", "404.html", "404", "404.html", "the 404 page"))
+    for redirect in site.redirects:
+        pages.append(Page(output_path(redirect.url), redirect.url, "redirect", "redirect.html", redirect.source,
+                          {"redirect": redirect}))
 
-    listed = [p for p in pages if p.path.endswith(".html") and p.kind != "404"]
+    listed = [p for p in pages if p.path.endswith(".html") and p.kind not in ("404", "redirect")]
     chunks = [listed[i : i + SITEMAP_LIMIT] for i in range(0, len(listed), SITEMAP_LIMIT)] or [[]]
     lastmod = _lastmods(site, pages)
     if len(chunks) == 1:

@@ -1,0 +1,4 @@
+AUTHOR = 'Harbour Herald'
+SITENAME = 'Harbour Herald'
+PATH = 'content'
+TIMEZONE = 'Europe/Oslo'
