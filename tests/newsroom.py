@@ -37,7 +37,7 @@ leaves the hardest questions for later. Officials called it 'a start' -- and not
 # (slug, title, date, categories, tags, extra front matter)
 STORIES = [
     ("harbour-budget", "City council approves harbour budget after all-night session", "2024-03-12T23:40:00+01:00",
-     ["Politics"], ["Budget", "Harbour", "City council"], {"extra": "{dateline: ROTTERDAM}",
+     ["Politics"], ["Budget", "Harbour", "City council"], {"dateline": "ROTTERDAM",
      "updated": "2024-03-13T08:15:00+01:00", "image": "/images/harbour.svg",
      "image_alt": "Cranes over the container terminal at dusk"}),
     ("harbour-strike", "Dock workers call off strike as talks resume", "2024-03-11T09:00:00+01:00",

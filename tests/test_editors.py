@@ -276,6 +276,13 @@ def test_corrections_dateline_and_type_label_are_shown(newsroom: Path) -> None:
         "2024-05-02T00:00:00+02:00", "2024-05-03T09:00:00+02:00"]
     # the last correction is the modification time everywhere
     assert doc.xpath("//meta[@property='article:modified_time']/@content") == ["2024-05-03T09:00:00+02:00"]
+    news = next(data for data in map(json.loads, doc.xpath("//script[@type='application/ld+json']/text()"))
+                if data["@type"] == "NewsArticle")
+    assert news["dateModified"] == "2024-05-03T09:00:00+02:00"
+    assert [(c["@type"], c["datePublished"], c["text"]) for c in news["correction"]] == [
+        ("CorrectionComment", "2024-05-02T00:00:00+02:00", "The mayor's name was misspelt."),
+        ("CorrectionComment", "2024-05-03T09:00:00+02:00", "An earlier version gave the wrong vote count; it was 7 to 2."),
+    ]
     feed = feedparser.parse((newsroom / "feed.xml").read_bytes())
     entry = next(e for e in feed.entries if "budget" in e.link)
     assert entry.updated.startswith("2024-05-03T09:00:00")

@@ -34,8 +34,8 @@ def story(out: Path, url: str) -> dict[str, object]:
     extra = doc.xpath("//script[@id='extra']/text()")
     return {
         "title": texts(doc, "//h1")[0],
-        "published": doc.xpath("//p[@class='meta']/time/@datetime")[0],
-        "updated": (doc.xpath("//p[@class='meta']/time/@datetime")[1:] or [None])[0],
+        "published": doc.xpath("//div[@class='byline']//time/@datetime")[0],
+        "updated": (doc.xpath("//div[@class='byline']//time/@datetime")[1:] or [None])[0],
         "standfirst": (texts(doc, "//p[@class='standfirst']") or [""])[0],
         "section": (texts(doc, "//p[@class='kicker']") or [""])[0],
         "tags": doc.xpath("//ul[@class='tags']//a/@href"),

@@ -102,8 +102,8 @@ def test_every_page_with_a_feed_has_all_three_and_autodiscovery(built: Path) -> 
 
 def test_atom_and_rss_feeds_parse_without_errors(built: Path) -> None:
     atom, rss = feeds(built, "feed.xml"), feeds(built, "rss.xml")
-    categories, tags = list(built.glob("category/*/")), list(built.glob("tag/*/"))
-    assert len(atom) == len(rss) == 1 + len(categories) + len(tags)
+    listings = [*built.glob("category/*/"), *built.glob("tag/*/"), *built.glob("author/*/")]
+    assert len(atom) == len(rss) == 1 + len(listings)
     for path in [*atom, *rss]:
         parsed = feedparser.parse(path.read_bytes())
         assert parsed.bozo == 0, (path, parsed.get("bozo_exception"))

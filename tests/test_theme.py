@@ -65,10 +65,10 @@ def test_article_page_has_every_part_of_a_news_story(newsroom: Path) -> None:
     ("Talks began.\n", "GENEVA — Talks began."),
     ("## Background\n\nTalks began.\n", "GENEVA"),  # not glued to a heading, but still shown
 ])
-def test_dateline_from_extra(make_site: Callable[..., Path], body: str, first: str) -> None:
+def test_dateline_opens_the_body(make_site: Callable[..., Path], body: str, first: str) -> None:
     output = build(make_site({
         "newsgen.yaml": "title: T\nbase_url: https://news.example/\n",
-        "content/talks.md": article("Talks", "2024-01-02", body, slug="talks", extra="{dateline: '<b>Geneva</b>'}"),
+        "content/talks.md": article("Talks", "2024-01-02", body, slug="talks", dateline="'<b>Geneva</b>'"),
     }))
     story_body = parse(output, "2024/01/02/talks/").find(".//div[@class='story-body has-dateline']")
     assert story_body[0].tag == "p" and text(story_body[0]) == first.replace("GENEVA", "<b>Geneva</b>")
