@@ -6,6 +6,7 @@ one path are refused with both named.
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -69,17 +70,22 @@ def _listing(kind: str, base: str, articles: tuple[Article, ...], size: int, sou
     return pages
 
 
-def related_articles(article: Article, site: Site, tag_members: dict[str, tuple[Article, ...]]) -> tuple[Article, ...]:
-    """Articles sharing the most tags with this one, newest first among equals."""
-    shared: dict[str, int] = {}
-    by_source: dict[str, Article] = {}
+def related_articles(article: Article, site: Site, tag_members: dict[str, tuple[Article, ...]],
+                     position: dict[str, int] | None = None) -> tuple[Article, ...]:
+    """Articles sharing the most tags with this one, newest first among equals.
+
+    `position` (source -> index in site.articles, which is newest first) turns the tie-break into an
+    integer compare; pass it when calling this for every article."""
+    if position is None:
+        position = {a.source: i for i, a in enumerate(site.articles)}
+    shared: dict[int, int] = {}
     for tag in article.tags:
         for other in tag_members[tag.slug]:
-            if other.source != article.source:
-                shared[other.source] = shared.get(other.source, 0) + 1
-                by_source[other.source] = other
-    ranked = sorted(by_source.values(), key=lambda a: (-shared[a.source], -a.published.at.timestamp(), a.source))
-    return tuple(ranked[:RELATED_COUNT])
+            index = position[other.source]
+            shared[index] = shared.get(index, 0) + 1
+    shared.pop(position[article.source], None)
+    best = heapq.nsmallest(RELATED_COUNT, shared.items(), key=lambda item: (-item[1], item[0]))
+    return tuple(site.articles[index] for index, _ in best)
 
 
 def news_sitemap_articles(site: Site, reference: datetime | None) -> tuple[Article, ...]:
@@ -103,6 +109,7 @@ def plan_site(site: Site, reference: datetime | None = None) -> list[Page]:
     }
     tag_members = {term.slug: term.articles for term in site.tags}
     category_members = {term.slug: term.articles for term in site.categories}
+    position = {a.source: i for i, a in enumerate(site.articles)}
 
     for article in site.articles:
         section = article.section
@@ -112,7 +119,7 @@ def plan_site(site: Site, reference: datetime | None = None) -> list[Page]:
         pages.append(Page(output_path(article.url), article.url, "article", "article.html", article.source, {
             "article": article,
             "more_in_section": more_in_section,
-            "related": related_articles(article, site, tag_members),
+            "related": related_articles(article, site, tag_members, position),
         }))
 
     pages += _listing("home", "", site.articles, config.page_size, "the home page", feed=home_feed)
