@@ -153,6 +153,7 @@ TIMEZONE = "UTC"
 DEFAULT_LANG = "en"
 DEFAULT_PAGINATION = 10
 FEED_DOMAIN = "https://example.org"
+FEED_MAX_ITEMS = 20
 FEED_ALL_ATOM = "feeds/all.atom.xml"
 CATEGORY_FEED_ATOM = "feeds/{slug}.atom.xml"
 TAG_FEED_ATOM = "feeds/{slug}.tag.atom.xml"
@@ -179,6 +180,8 @@ languageCode = "en"
 disableKinds = ["sitemap", "robotsTXT"]
 [pagination]
   pagerSize = 10
+[services.rss]
+  limit = 20
 [taxonomies]
   category = "categories"
   tag = "tags"

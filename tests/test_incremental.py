@@ -98,3 +98,37 @@ def test_a_damaged_cache_costs_time_not_correctness(site: Path, tmp_path: Path) 
     result = build(site, BuildOptions(output=output, now=NOW))
     assert result.parsed == COUNT
     assert snapshot(output) == clean_build(site, tmp_path / "clean")
+
+
+def test_progress_is_shown_on_a_terminal_and_never_with_quiet_or_a_pipe(site: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    def stderr_on_terminal(*args: str) -> str:
+        controller, terminal = pty.openpty()
+        process = subprocess.run([sys.executable, "-m", "newsgen", "build", str(site), *args],
+                                 stdout=subprocess.DEVNULL, stderr=terminal, timeout=300)
+        os.close(terminal)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal is closed once everything was read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(controller)
+        assert process.returncode == 0
+        return b"".join(chunks).decode()
+
+    shown = stderr_on_terminal("-o", str(site / "out-a"))
+    assert f"articles: {COUNT}/{COUNT} (100%)" in shown and "pages: " in shown
+    assert shown.endswith("\r\x1b[K")  # the line is cleared before the summary
+    assert stderr_on_terminal("-q", "-o", str(site / "out-b")) == ""
+    piped = subprocess.run([sys.executable, "-m", "newsgen", "build", str(site), "-o", str(site / "out-c")],
+                           capture_output=True, text=True, timeout=300)
+    assert piped.returncode == 0 and piped.stderr == ""
+    assert f"{COUNT} article files parsed" in piped.stdout

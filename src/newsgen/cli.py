@@ -6,6 +6,7 @@ import argparse
 import os
 import shutil
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -74,13 +75,39 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    options = BuildOptions(output=args.output, base_url=args.base_url, drafts=args.drafts, future=args.future)
-    result = build(args.site_dir, options)
+    progress = _Progress() if sys.stderr.isatty() and not args.quiet else None
+    options = BuildOptions(output=args.output, base_url=args.base_url, drafts=args.drafts, future=args.future,
+                           progress=progress)
+    try:
+        result = build(args.site_dir, options)
+    finally:
+        if progress:
+            progress.clear()
     for warning in result.site.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:
         print(summary(result))
     return 0
+
+
+class _Progress:
+    """One self-overwriting stderr line for long builds (terminals only), at most ten updates a second."""
+
+    def __init__(self) -> None:
+        self._shown = 0.0
+        self._dirty = False
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self._shown < 0.1 and done < total:
+            return
+        self._shown = now
+        self._dirty = True
+        print(f"\r\033[K{step}: {done}/{total} ({100 * done // max(total, 1)}%)", end="", file=sys.stderr, flush=True)
+
+    def clear(self) -> None:
+        if self._dirty:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
 def summary(result: BuildResult) -> str:
@@ -94,6 +121,7 @@ def summary(result: BuildResult) -> str:
         f"  pages: {kinds}; {result.static_files} static files",
         f"  {len(site.articles)} articles, {len(site.categories)} categories, {len(site.tags)} tags; "
         f"skipped {drafts} drafts, {len(scheduled)} scheduled",
+        f"  {result.parsed} article files parsed and {result.rendered} pages rendered; the rest came from the cache",
     ]
     for skipped in site.skipped:
         when = f" (due {skipped.due.isoformat()})" if skipped.due else ""
