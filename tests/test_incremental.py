@@ -66,6 +66,8 @@ def test_incremental_rebuilds_match_clean_builds_byte_for_byte(site: Path, tmp_p
     content = site / "content" / "2023"
     theme_article = Path(__import__("newsgen").__file__).parent / "theme" / "templates" / "article.html"
     steps = [
+        ("put a stray file into the build folder", lambda: (output / "stray.html").write_text("not ours")),
+        ("delete a file from the build folder", lambda: (output / "tags" / "index.html").unlink()),
         ("edit a body", lambda: (content / "story-005.md").write_text(story(5, body="A rewritten body.\n"))),
         ("delete an article", lambda: (content / "story-010.md").unlink()),
         ("add an article", lambda: (content / "story-999.md").write_text(story(999))),

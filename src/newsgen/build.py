@@ -112,16 +112,31 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
     renderer = Renderer(site_dir, site)
 
     with Staging(output, keep=site.config.keep) as staging:
-        problems = _render_all(pages, renderer, staging, site_dir, salt, cache, options, result)
+        known = _known_pages(pages, renderer, site_dir, salt, cache)
+        static_bytes = {path: source.read_bytes() for path, source in statics.items()}
+        if cache is not None and all(sha for _, sha in known):
+            files = {page.path: sha for page, (_, sha) in zip(pages, known)}
+            files |= {path: digest(data) for path, data in static_bytes.items()}
+            if staging.is_current(files):
+                # Every file is known and already in place: swapping in an identical tree would
+                # only cost a link and an unlink per file. The staging folder is dropped unused.
+                cache.pages = {key: sha for key, sha in known if key and sha}  # type: ignore[misc]
+                cache.save()
+                return _finish(result, pages, statics, started)
+        problems = _render_all(pages, known, renderer, staging, cache, options, result)
         if problems:
             raise ContentError(problems)
-        for path, source in statics.items():
-            staging.write(path, source.read_bytes())
+        for path, data in static_bytes.items():
+            staging.write(path, data)
         staging.commit()
         if cache is not None:
             cache.save()
         result.written = staging.written
         result.changed = staging.changed_paths()
+    return _finish(result, pages, statics, started)
+
+
+def _finish(result: BuildResult, pages: list[Page], statics: dict[str, Path], started: float) -> BuildResult:
     result.pages_by_kind = Counter(page.kind for page in pages)
     result.static_files = len(statics)
     result.seconds = time.perf_counter() - started
@@ -178,7 +193,8 @@ def _parse_chunk(chunk: Sequence[object]) -> list[tuple[str, ArticleValue | list
     if markdown is None:  # one converter per process: they are stateful
         markdown = _WORK["markdown"] = MarkdownRenderer(allow_raw_html=allow_raw_html)
     out: list[tuple[str, ArticleValue | list[Problem]]] = []
-    for source, raw in chunk:  # type: ignore[misc]
+    cache: Cache | None = _WORK.get("cache")  # type: ignore[assignment]
+    for source, raw, key in chunk:  # type: ignore[misc]
         try:
             parsed = parse_article(raw, source, zone, author)
         except ContentError as exc:
@@ -186,7 +202,10 @@ def _parse_chunk(chunk: Sequence[object]) -> list[tuple[str, ArticleValue | list
             continue
         body = markdown.render(parsed.body)  # type: ignore[attr-defined]
         # The Markdown is not needed once rendered; dropping it halves what the cache and model hold.
-        out.append((source, (dataclasses.replace(parsed, body=""), body)))
+        value = (dataclasses.replace(parsed, body=""), body)
+        if cache is not None:
+            cache.put_article(key, value)  # in the worker, so writing the cache is parallel too
+        out.append((source, value))
     return out
 
 
@@ -196,7 +215,7 @@ def _load_articles(site_dir: Path, config: SiteConfig, options: BuildOptions, ca
     settings = f"{config.zone!r}|{config.author}|{config.allow_raw_html}"
     values: dict[str, ArticleValue | list[Problem]] = {}
     keys: dict[str, str] = {}
-    todo: list[tuple[str, bytes]] = []
+    todo: list[tuple[str, bytes, str]] = []
     order: list[str] = []
     for path in find_sources(site_dir):
         source = path.relative_to(site_dir).as_posix()
@@ -212,14 +231,12 @@ def _load_articles(site_dir: Path, config: SiteConfig, options: BuildOptions, ca
             if hit is not None:
                 values[source] = hit
                 continue
-        todo.append((source, raw))
+        todo.append((source, raw, keys.get(source, "")))
 
-    _WORK["article_settings"] = (config.zone, config.author, config.allow_raw_html)
+    _WORK.update(article_settings=(config.zone, config.author, config.allow_raw_html), cache=cache)
     try:
         for source, value in _run(_parse_chunk, todo, _workers(options, len(todo)), "articles", options.progress):
             values[source] = value
-            if cache is not None and not isinstance(value, list):
-                cache.put_article(keys[source], value)
     finally:
         _WORK.clear()
     if stats is not None:
@@ -252,26 +269,34 @@ def _render_chunk(chunk: Sequence[object]) -> list[tuple[int, str, bool, list[Pr
     return out
 
 
-def _render_all(pages: list[Page], renderer: Renderer, staging: Staging, site_dir: Path, salt: str,
-                cache: Cache | None, options: BuildOptions, result: BuildResult) -> list[Problem]:
+def _known_pages(pages: list[Page], renderer: Renderer, site_dir: Path, salt: str,
+                 cache: Cache | None) -> list[tuple[str | None, str | None]]:
+    """(digest, sha256 of its bytes if a previous build rendered that digest) for every page."""
+    if cache is None:
+        return [(None, None)] * len(pages)
+    roots = (site_dir / TEMPLATES_DIR, THEME_DIR / TEMPLATES_DIR)
+    digester = PageDigests(renderer.site, renderer.env, roots, cache.salt)
+    known: list[tuple[str | None, str | None]] = []
+    for page in pages:
+        try:
+            key = digester.page(page)
+        except Uncacheable:
+            known.append((None, None))
+            continue
+        known.append((key, cache.pages_before.get(key)))
+    return known
+
+
+def _render_all(pages: list[Page], known: list[tuple[str | None, str | None]], renderer: Renderer,
+                staging: Staging, cache: Cache | None, options: BuildOptions, result: BuildResult) -> list[Problem]:
     """Stage every page: linked from the previous build when the cache knows its bytes, else rendered.
     Each distinct problem is reported once (a template bug hits many pages)."""
-    digests: dict[int, str] = {}
     todo: list[int] = []
-    if cache is not None:
-        roots = (site_dir / TEMPLATES_DIR, THEME_DIR / TEMPLATES_DIR)
-        digester = PageDigests(renderer.site, renderer.env, roots, salt)
-    for index, page in enumerate(pages):
-        if cache is not None:
-            try:
-                key = digests[index] = digester.page(page)
-            except Uncacheable:
-                key = None
-            known = cache.pages_before.get(key) if key else None
-            if known and staging.reuse(page.path, known):
-                cache.pages[key] = known  # type: ignore[index]
-                continue
-        todo.append(index)
+    for index, (page, (key, sha)) in enumerate(zip(pages, known)):
+        if key and sha and staging.reuse(page.path, sha):
+            cache.pages[key] = sha  # type: ignore[union-attr]
+        else:
+            todo.append(index)
     result.rendered = len(todo)
 
     problems: dict[str, Problem] = {}
@@ -284,8 +309,9 @@ def _render_all(pages: list[Page], renderer: Renderer, staging: Staging, site_di
             if found:
                 continue
             staging.record(pages[index].path, sha, written)
-            if cache is not None and index in digests:
-                cache.pages[digests[index]] = sha
+            key = known[index][0]
+            if cache is not None and key:
+                cache.pages[key] = sha
     finally:
         _WORK.clear()
     return list(problems.values())

@@ -7,7 +7,9 @@ one path are refused with both named.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -70,22 +72,24 @@ def _listing(kind: str, base: str, articles: tuple[Article, ...], size: int, sou
     return pages
 
 
-def related_articles(article: Article, site: Site, tag_members: dict[str, tuple[Article, ...]],
-                     position: dict[str, int] | None = None) -> tuple[Article, ...]:
-    """Articles sharing the most tags with this one, newest first among equals.
+RelatedIndex = tuple[dict[str, int], dict[str, tuple[int, ...]]]
 
-    `position` (source -> index in site.articles, which is newest first) turns the tie-break into an
-    integer compare; pass it when calling this for every article."""
-    if position is None:
-        position = {a.source: i for i, a in enumerate(site.articles)}
-    shared: dict[int, int] = {}
-    for tag in article.tags:
-        for other in tag_members[tag.slug]:
-            index = position[other.source]
-            shared[index] = shared.get(index, 0) + 1
-    shared.pop(position[article.source], None)
+
+def related_index(site: Site) -> RelatedIndex:
+    """Each article's position in site.articles (newest first) and each tag's member positions,
+    so ranking related articles for every article is counting integers, not comparing dates."""
+    position = {a.source: i for i, a in enumerate(site.articles)}
+    return position, {t.slug: tuple(position[a.source] for a in t.articles) for t in site.tags}
+
+
+def related_articles(article: Article, site: Site, tag_members: dict[str, tuple[Article, ...]],
+                     index: RelatedIndex | None = None) -> tuple[Article, ...]:
+    """Articles sharing the most tags with this one, newest first among equals."""
+    position, tag_positions = index or related_index(site)
+    shared = Counter(itertools.chain.from_iterable(tag_positions[tag.slug] for tag in article.tags))
+    del shared[position[article.source]]
     best = heapq.nsmallest(RELATED_COUNT, shared.items(), key=lambda item: (-item[1], item[0]))
-    return tuple(site.articles[index] for index, _ in best)
+    return tuple(site.articles[i] for i, _ in best)
 
 
 def news_sitemap_articles(site: Site, reference: datetime | None) -> tuple[Article, ...]:
@@ -109,17 +113,18 @@ def plan_site(site: Site, reference: datetime | None = None) -> list[Page]:
     }
     tag_members = {term.slug: term.articles for term in site.tags}
     category_members = {term.slug: term.articles for term in site.categories}
-    position = {a.source: i for i, a in enumerate(site.articles)}
+    index = related_index(site)
 
     for article in site.articles:
         section = article.section
         more_in_section = ()
         if section:
-            more_in_section = tuple(a for a in category_members[section.slug] if a.source != article.source)[:RELATED_COUNT]
+            others = (a for a in category_members[section.slug] if a.source != article.source)
+            more_in_section = tuple(itertools.islice(others, RELATED_COUNT))  # not the whole section each time
         pages.append(Page(output_path(article.url), article.url, "article", "article.html", article.source, {
             "article": article,
             "more_in_section": more_in_section,
-            "related": related_articles(article, site, tag_members, position),
+            "related": related_articles(article, site, tag_members, index),
         }))
 
     pages += _listing("home", "", site.articles, config.page_size, "the home page", feed=home_feed)

@@ -171,6 +171,21 @@ class Staging:
         self.files[relative] = sha
         return True
 
+    def is_current(self, files: dict[str, str]) -> bool:
+        """True when the build folder holds exactly these files with these digests (by its manifest),
+        and nothing else but kept files: then there is nothing to swap in."""
+        if files != self.previous or not self.output.is_dir():
+            return False
+        present = set()
+        for folder, subfolders, names in os.walk(self.output):
+            relative = os.path.relpath(folder, self.output)
+            prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+            if not prefix:
+                subfolders[:] = [name for name in subfolders if name not in self.keep]
+                names = [name for name in names if name not in self.keep and name != MANIFEST]
+            present.update(prefix + name for name in names)
+        return present == set(files)
+
     def record(self, relative: str, sha: str, written: bool) -> None:
         """Account for a file another process put in the staging folder (parallel rendering)."""
         self.files[relative] = sha
