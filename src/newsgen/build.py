@@ -112,11 +112,13 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
     renderer = Renderer(site_dir, site)
 
     with Staging(output, keep=site.config.keep) as staging:
-        known = _known_pages(pages, renderer, site_dir, salt, cache)
         static_bytes = {path: source.read_bytes() for path, source in statics.items()}
+        static_digests = {path: digest(data) for path, data in static_bytes.items()}
+        # Pages may read static files while rendering (a picture's size, say): they are inputs too.
+        known = _known_pages(pages, renderer, site_dir, f"{salt}|{sorted(static_digests.items())}", cache)
         if cache is not None and all(sha for _, sha in known):
             files = {page.path: sha for page, (_, sha) in zip(pages, known)}
-            files |= {path: digest(data) for path, data in static_bytes.items()}
+            files |= static_digests
             if staging.is_current(files):
                 # Every file is known and already in place: swapping in an identical tree would
                 # only cost a link and an unlink per file. The staging folder is dropped unused.
@@ -212,7 +214,7 @@ def _parse_chunk(chunk: Sequence[object]) -> list[tuple[str, ArticleValue | list
 def _load_articles(site_dir: Path, config: SiteConfig, options: BuildOptions, cache: Cache | None,
                    stats: BuildResult | None) -> tuple[list, dict[str, RenderedBody]]:
     """Every article, parsed and rendered, from the cache where its file and settings are unchanged."""
-    settings = f"{config.zone!r}|{config.author}|{config.allow_raw_html}"
+    settings = repr(config)  # all of it: a config edit is rare, and a forgotten input would serve stale pages
     values: dict[str, ArticleValue | list[Problem]] = {}
     keys: dict[str, str] = {}
     todo: list[tuple[str, bytes, str]] = []
@@ -275,7 +277,7 @@ def _known_pages(pages: list[Page], renderer: Renderer, site_dir: Path, salt: st
     if cache is None:
         return [(None, None)] * len(pages)
     roots = (site_dir / TEMPLATES_DIR, THEME_DIR / TEMPLATES_DIR)
-    digester = PageDigests(renderer.site, renderer.env, roots, cache.salt)
+    digester = PageDigests(renderer.site, renderer.env, roots, salt)
     known: list[tuple[str | None, str | None]] = []
     for page in pages:
         try:

@@ -29,6 +29,7 @@ from typing import Any
 
 import jinja2
 from jinja2 import meta, nodes
+from jinja2.defaults import DEFAULT_NAMESPACE
 
 from .config import SiteConfig
 from .content import Moment
@@ -138,6 +139,7 @@ class PageDigests:
         self.env = env
         self._memo: dict[int, str] = {}
         self._trees: dict[str, str] = {}
+        self._uncacheable: set[str] = set()
         self._templates: dict[str, tuple[set[str], set[str], list[str | None]]] = {}
         sources = _h(*(f"{p}\0{p.read_bytes().hex()}" for root in template_roots if root.is_dir()
                        for p in sorted(root.rglob("*")) if p.is_file()))
@@ -150,7 +152,13 @@ class PageDigests:
     # --- template globals, as far as a page's templates reach them ------------------------------
     def _globals(self, name: str) -> str:
         if name not in self._trees:
-            self._trees[name] = self._globals_for(name)
+            try:
+                self._trees[name] = self._globals_for(name)
+            except Uncacheable:
+                self._trees[name] = ""
+                self._uncacheable.add(name)
+        if name in self._uncacheable:
+            raise Uncacheable(f"a global of {name}")
         return self._trees[name]
 
     def _globals_for(self, name: str) -> str:
@@ -162,11 +170,15 @@ class PageDigests:
             return "unparsed"  # rendering will report it; nothing to reuse
         deep = not complete or "articles" in attributes
         parts = []
-        if not complete or "model" in names:
-            parts.append("model:" + self._site_digest())
-        if not complete or "nav" in names:
-            parts.append("nav:" + "".join(self.value(t) if deep else f"{t.kind}|{t.name}|{t.slug}"
-                                          for t in self.site.categories))
+        reached = set(self.env.globals) if not complete else names & set(self.env.globals)
+        for global_name in sorted(reached - set(DEFAULT_NAMESPACE)):
+            if global_name == "model":
+                parts.append("model:" + self._site_digest())
+            elif global_name == "nav":
+                parts.append("nav:" + "".join(self.value(t) if deep else f"{t.kind}|{t.name}|{t.slug}"
+                                              for t in self.env.globals["nav"]))
+            else:  # any other global is digested whole; one we cannot digest makes the page uncacheable
+                parts.append(f"{global_name}:" + self.value(self.env.globals[global_name]))
         return _h(*parts)
 
     def _reach(self, name: str) -> tuple[set[str], set[str], bool]:

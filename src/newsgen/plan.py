@@ -88,8 +88,8 @@ def related_articles(article: Article, site: Site, tag_members: dict[str, tuple[
     position, tag_positions = index or related_index(site)
     shared = Counter(itertools.chain.from_iterable(tag_positions[tag.slug] for tag in article.tags))
     del shared[position[article.source]]
-    best = heapq.nsmallest(RELATED_COUNT, shared.items(), key=lambda item: (-item[1], item[0]))
-    return tuple(site.articles[i] for i, _ in best)
+    best = heapq.nsmallest(RELATED_COUNT, [(-count, i) for i, count in shared.items()])  # most shared, then newest
+    return tuple(site.articles[i] for _, i in best)
 
 
 def news_sitemap_articles(site: Site, reference: datetime | None) -> tuple[Article, ...]:
