@@ -134,3 +134,29 @@ def test_progress_is_shown_on_a_terminal_and_never_with_quiet_or_a_pipe(site: Pa
                            capture_output=True, text=True, timeout=300)
     assert piped.returncode == 0 and piped.stderr == ""
     assert f"{COUNT} article files parsed" in piped.stdout
+
+
+def test_problems_found_by_workers_are_reported_as_a_serial_build_reports_them(site: Path, tmp_path: Path) -> None:
+    from newsgen.errors import ContentError
+
+    (site / "content" / "2023" / "story-003.md").write_text("---\ntitle: No date\n---\nBody.\n")
+    (site / "content" / "2023" / "story-040.md").write_text(story(40).replace("date:", "date: tomorrow\nextra_date:"))
+    messages = []
+    for jobs in (1, 2):
+        with pytest.raises(ContentError) as caught:
+            build(site, BuildOptions(output=tmp_path / f"jobs{jobs}" / "build", now=NOW, jobs=jobs))
+        messages.append([str(problem) for problem in caught.value.problems])
+    assert messages[0] == messages[1]
+    assert any("story-003.md" in m and "date" in m for m in messages[0])
+    assert any("story-040.md" in m for m in messages[0])
+
+    (site / "content" / "2023" / "story-003.md").write_text(story(3))
+    (site / "content" / "2023" / "story-040.md").write_text(story(40))
+    (site / "templates").mkdir()
+    (site / "templates" / "article.html").write_text("{% extends 'base.html' %}{% block main %}{{ article.nope.deeper }}{% endblock %}")
+    for jobs in (1, 2):
+        with pytest.raises(ContentError) as caught:
+            build(site, BuildOptions(output=tmp_path / f"t{jobs}" / "build", now=NOW, jobs=jobs))
+        assert len(caught.value.problems) == 1  # one template bug, reported once, not once per page
+        assert "templates/article.html" in str(caught.value.problems[0])
+        assert not (tmp_path / f"t{jobs}" / "build").exists()  # nothing was written
