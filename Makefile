@@ -29,3 +29,14 @@ clean:
 # Lighthouse (mobile) on the built default site served on localhost; prints the four category scores.
 audit: $(VENV)/.installed node_modules/.installed
 	$(BIN)/python tools/audit.py . $(AUDIT_ARGS)
+
+# `make bench` (sizes 1000 and 10000) or `make bench N=1000`; RUNS=5 for medians of 5. See README "Performance".
+N ?= 1000 10000
+BENCH_VENV := bench/.venv
+bench: $(VENV)/.installed $(BENCH_VENV)/.installed
+	$(BIN)/python bench/run.py $(N) $(if $(RUNS),--runs $(RUNS))
+
+$(BENCH_VENV)/.installed: bench/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/requirements.txt
+	touch $@

@@ -42,7 +42,8 @@ def test_a_failed_build_leaves_the_previous_site_byte_for_byte(make_site, tmp_pa
     result = run_newsgen("build", site, "-o", out)
     assert result.returncode == 1 and "tagz: unknown field (did you mean 'tags'?)" in result.stderr
     assert snapshot(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "site0"]  # no staging left behind
+    # no staging or lock left behind; the cache beside the output is kept on purpose
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.newsgen-cache", "out", "site0"]
 
 
 @pytest.mark.parametrize("text, message", [
@@ -130,4 +131,4 @@ def test_default_output_is_site_build_and_cwd_is_the_default_site(make_site) -> 
     result = run_newsgen("build", cwd=site)
     assert result.returncode == 0, result.stderr
     assert (site / "build/index.html").is_file()
-    assert sorted(os.listdir(site)) == ["build", "content"]
+    assert sorted(os.listdir(site)) == [".build.newsgen-cache", "build", "content"]

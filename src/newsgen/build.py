@@ -5,24 +5,35 @@ load config -> load content -> Markdown -> model -> plan -> render -> write (sta
 
 from __future__ import annotations
 
+import dataclasses
+import multiprocessing
 import os
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import __version__
 from . import config as config_module
-from .content import load_articles
+from .cache import Cache, PageDigests, Uncacheable, cache_dir, code_digest
+from .config import SiteConfig
+from .content import draft_date, find_sources, parse_article
 from .errors import ContentError, Problem, UsageError
-from .markup import MarkdownRenderer, MarkupTooComplex
+from .formats import is_hugo_project
+from .markup import MarkdownRenderer, MarkupTooComplex, RenderedBody
 from .model import Site, build_site
 from .plan import Page, check_collisions, plan_site
-from .render import THEME_DIR, Renderer
-from .taxonomy import load_taxonomy
-from .write import Staging, check_output_dir
+from .render import TEMPLATES_DIR, THEME_DIR, Renderer
+from .taxonomy import Taxonomy, load_taxonomy
+from .write import Staging, check_output_dir, digest
 
 STATIC_DIR = "static"
+# Below this many items a step runs in this process: starting workers costs more than it saves.
+PARALLEL_MIN = 64
+Progress = Callable[[str, int, int], None]  # (step, done, total)
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,9 @@ class BuildOptions:
     future: bool = False
     now: datetime | None = None  # default: SOURCE_DATE_EPOCH, else the clock
     strict: bool = False  # warnings fail the build before anything is written
+    jobs: int | None = None  # worker processes; default: one per core
+    cache: bool = True  # reuse and keep the memo beside the output folder (cache.py)
+    progress: Progress | None = None
 
 
 @dataclass
@@ -42,6 +56,8 @@ class BuildResult:
     pages_by_kind: Counter[str] = field(default_factory=Counter)
     static_files: int = 0
     written: int = 0
+    rendered: int = 0  # pages rendered by this build; the rest were known from the cache
+    parsed: int = 0  # article files parsed and rendered from Markdown; the rest came from the cache
     changed: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -71,23 +87,14 @@ def static_files(site_dir: Path) -> dict[str, Path]:
     return found
 
 
-def load_site(site_dir: Path, options: BuildOptions) -> tuple[Site, datetime | None]:
+def load_site(site_dir: Path, options: BuildOptions, cache: Cache | None = None,
+              stats: BuildResult | None = None) -> tuple[Site, datetime | None]:
     """Everything before rendering: config, content, Markdown, model. No output is touched."""
     config = config_module.with_overrides(config_module.load(site_dir), options.base_url)
     epoch = source_date_epoch()
     now = options.now or epoch or datetime.now(timezone.utc)
     taxonomy = load_taxonomy(site_dir)
-    sources = load_articles(site_dir, config.zone, config.author, taxonomy)
-    markdown = MarkdownRenderer(allow_raw_html=config.allow_raw_html, base_path=config.base_path)
-    bodies = {}
-    problems = []
-    for source in sources:
-        try:
-            bodies[source.source] = markdown.render(source.body)
-        except MarkupTooComplex as exc:
-            problems.append(Problem(str(exc), source.source, field="body"))
-    if problems:
-        raise ContentError(problems)
+    sources, bodies = _load_articles(site_dir, config, taxonomy, options, cache, stats)
     site = build_site(config, sources, bodies, now, include_drafts=options.drafts, include_future=options.future,
                       taxonomy=taxonomy)
     return site, epoch
@@ -99,7 +106,11 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
     if not site_dir.is_dir():
         raise UsageError(Problem(f"{site_dir} is not a folder", field="SITE_DIR"))
     output = check_output_dir(options.output if options.output is not None else site_dir / "build", site_dir)
-    site, epoch = load_site(site_dir, options)
+    salt = f"{__version__}:{code_digest()}"
+    cache = Cache(cache_dir(output), salt) if options.cache else None
+    result = BuildResult(site=None, output=output)  # type: ignore[arg-type]  # set just below
+    site, epoch = load_site(site_dir, options, cache, result)
+    result.site = site
     if options.strict and site.notices:
         raise ContentError([Problem(f"warning: {n.message} (--strict)", n.path, n.line, n.field) for n in site.notices])
     pages = plan_site(site, reference=epoch)
@@ -107,36 +118,220 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
     check_collisions(pages, {path: f"{STATIC_DIR}/{path}" for path in statics})
     renderer = Renderer(site_dir, site)
 
-    result = BuildResult(site=site, output=output)
     try:
         with Staging(output, keep=site.config.keep) as staging:
-            problems = _render_all(pages, renderer, staging)
+            static_bytes = {path: source.read_bytes() for path, source in statics.items()}
+            static_digests = {path: digest(data) for path, data in static_bytes.items()}
+            # Pages may read static files while rendering (a picture's size, say): they are inputs too.
+            known = _known_pages(pages, renderer, site_dir, f"{salt}|{sorted(static_digests.items())}", cache)
+            if cache is not None and all(sha for _, sha in known):
+                files = {page.path: sha for page, (_, sha) in zip(pages, known)}
+                files |= static_digests
+                if staging.is_current(files):
+                    # Every file is known and already in place: swapping in an identical tree would
+                    # only cost a link and an unlink per file. The staging folder is dropped unused.
+                    cache.pages = {key: sha for key, sha in known if key and sha}  # type: ignore[misc]
+                    cache.save()
+                    return _finish(result, pages, statics, started)
+            problems = _render_all(pages, known, renderer, staging, cache, options, result)
             if problems:
                 raise ContentError(problems)
-            for path, source in statics.items():
-                staging.write(path, source.read_bytes())
+            for path, data in static_bytes.items():
+                staging.write(path, data)
             staging.commit()
+            if cache is not None:
+                cache.save()
             result.written = staging.written
             result.changed = staging.changed_paths()
     except OSError as exc:  # disk full, read-only folder, …: the previous site stays as it was
         where = f" {exc.filename}" if exc.filename else ""
         raise UsageError(Problem(f"cannot write{where}: {exc.strerror or exc}", field="--output")) from None
+    return _finish(result, pages, statics, started)
+
+
+def _finish(result: BuildResult, pages: list[Page], statics: dict[str, Path], started: float) -> BuildResult:
     result.pages_by_kind = Counter(page.kind for page in pages)
     result.static_files = len(statics)
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _render_all(pages: list[Page], renderer: Renderer, staging: Staging) -> list[Problem]:
-    """Render and stage every page; collect each distinct problem once (a template bug hits many pages)."""
-    problems: dict[str, Problem] = {}
-    for page in pages:
+# --- parallel work ---------------------------------------------------------------------------
+# Workers are forked, so they inherit what the parent set up (the model, the plan, the renderer)
+# instead of receiving it pickled. The parent keeps it here just before it forks.
+_WORK: dict[str, object] = {}
+
+
+def _workers(options: BuildOptions, items: int) -> int:
+    jobs = options.jobs or os.cpu_count() or 1
+    if items < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(jobs, items // (PARALLEL_MIN // 2)))
+
+
+def _chunks(items: Sequence[object], workers: int) -> Iterator[Sequence[object]]:
+    """Small enough chunks that both cores stay busy to the end, big enough to keep overhead low."""
+    size = max(1, min(200, len(items) // (workers * 8) or 1))
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _run(function: Callable[[Sequence[object]], list], items: Sequence[object], workers: int,
+         step: str, progress: Progress | None) -> Iterator[object]:
+    """function over chunks of items, in order, in this process or in forked workers."""
+    done = 0
+    if workers <= 1:
+        results: Iterator[list] = (function(chunk) for chunk in _chunks(items, 1))
+        for chunk_result in results:
+            yield from chunk_result
+            done += len(chunk_result)
+            if progress:
+                progress(step, done, len(items))
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        for chunk_result in pool.map(function, _chunks(items, workers)):
+            yield from chunk_result
+            done += len(chunk_result)
+            if progress:
+                progress(step, done, len(items))
+
+
+# --- articles: read, parse front matter, render Markdown --------------------------------------
+ArticleValue = tuple  # (SourceArticle, RenderedBody)
+
+
+def _parse_chunk(chunk: Sequence[object]) -> list[tuple[str, ArticleValue | list[Problem]]]:
+    config, taxonomy, hugo = _WORK["article_settings"]  # type: ignore[misc]
+    markdown = _WORK.get("markdown")
+    if markdown is None:  # one converter per process: they are stateful
+        markdown = _WORK["markdown"] = MarkdownRenderer(allow_raw_html=config.allow_raw_html,
+                                                        base_path=config.base_path)
+    out: list[tuple[str, ArticleValue | list[Problem]]] = []
+    cache: Cache | None = _WORK.get("cache")  # type: ignore[assignment]
+    for source, raw, key, file_date in chunk:  # type: ignore[misc]
+        try:
+            parsed = parse_article(raw, source, config.zone, config.author, taxonomy, file_date, hugo)
+            body = markdown.render(parsed.body)  # type: ignore[attr-defined]
+        except ContentError as exc:
+            out.append((source, list(exc.problems)))
+            continue
+        except MarkupTooComplex as exc:
+            out.append((source, [Problem(str(exc), source, field="body")]))
+            continue
+        # The Markdown is not needed once rendered; dropping it halves what the cache and model hold.
+        value = (dataclasses.replace(parsed, body=""), body)
+        if cache is not None:
+            cache.put_article(key, value)  # in the worker, so writing the cache is parallel too
+        out.append((source, value))
+    return out
+
+
+def _load_articles(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy, options: BuildOptions,
+                   cache: Cache | None, stats: BuildResult | None) -> tuple[list, dict[str, RenderedBody]]:
+    """Every article, parsed and rendered, from the cache where its file and settings are unchanged."""
+    hugo = is_hugo_project(site_dir)
+    # all of it: a config edit is rare, and a forgotten input would serve stale pages
+    settings = f"{config!r}|{taxonomy!r}|hugo={hugo}"
+    values: dict[str, ArticleValue | list[Problem]] = {}
+    keys: dict[str, str] = {}
+    todo: list[tuple[str, bytes, str, str | None]] = []
+    order: list[str] = []
+    for path in find_sources(site_dir):
+        source = path.relative_to(site_dir).as_posix()
+        order.append(source)
+        try:
+            raw = path.read_bytes()
+            file_date = draft_date(path, source, config.zone)
+        except OSError as exc:
+            values[source] = [Problem(f"cannot read: {exc.strerror}", source)]
+            continue
+        if cache is not None:
+            keys[source] = cache.article_key(source, raw, f"{settings}|{file_date}")
+            hit = cache.get_article(keys[source])
+            if hit is not None:
+                values[source] = hit
+                continue
+        todo.append((source, raw, keys.get(source, ""), file_date))
+
+    _WORK.update(article_settings=(config, taxonomy, hugo), cache=cache)
+    try:
+        for source, value in _run(_parse_chunk, todo, _workers(options, len(todo)), "articles", options.progress):
+            values[source] = value
+    finally:
+        _WORK.clear()
+    if stats is not None:
+        stats.parsed = len(todo)
+
+    problems = [p for source in order if isinstance(values[source], list) for p in values[source]]
+    if problems:
+        raise ContentError(problems)
+    sources = [values[source][0] for source in order]  # type: ignore[index]
+    bodies = {source: values[source][1] for source in order}  # type: ignore[index]
+    return sources, bodies
+
+
+# --- pages: render (or reuse) and stage ------------------------------------------------------
+def _render_chunk(chunk: Sequence[object]) -> list[tuple[int, str, bool, list[Problem]]]:
+    pages: list[Page] = _WORK["pages"]  # type: ignore[assignment]
+    renderer: Renderer = _WORK["renderer"]  # type: ignore[assignment]
+    staging: Staging = _WORK["staging"]  # type: ignore[assignment]
+    out = []
+    for index in chunk:  # type: ignore[union-attr]
+        page = pages[index]  # type: ignore[index]
         try:
             data = renderer.render(page)
         except ContentError as exc:
-            for problem in exc.problems:
-                problems.setdefault(f"{problem.path}:{problem.line}", problem)
+            out.append((index, "", False, list(exc.problems)))
             continue
-        if not problems:
-            staging.write(page.path, data)
+        before = staging.written
+        staging.write(page.path, data)  # in a worker: straight into the shared staging folder
+        out.append((index, digest(data), staging.written > before, []))
+    return out
+
+
+def _known_pages(pages: list[Page], renderer: Renderer, site_dir: Path, salt: str,
+                 cache: Cache | None) -> list[tuple[str | None, str | None]]:
+    """(digest, sha256 of its bytes if a previous build rendered that digest) for every page."""
+    if cache is None:
+        return [(None, None)] * len(pages)
+    roots = (site_dir / TEMPLATES_DIR, THEME_DIR / TEMPLATES_DIR)
+    digester = PageDigests(renderer.site, renderer.env, roots, salt)
+    known: list[tuple[str | None, str | None]] = []
+    for page in pages:
+        try:
+            key = digester.page(page)
+        except Uncacheable:
+            known.append((None, None))
+            continue
+        known.append((key, cache.pages_before.get(key)))
+    return known
+
+
+def _render_all(pages: list[Page], known: list[tuple[str | None, str | None]], renderer: Renderer,
+                staging: Staging, cache: Cache | None, options: BuildOptions, result: BuildResult) -> list[Problem]:
+    """Stage every page: linked from the previous build when the cache knows its bytes, else rendered.
+    Each distinct problem is reported once (a template bug hits many pages)."""
+    todo: list[int] = []
+    for index, (page, (key, sha)) in enumerate(zip(pages, known)):
+        if key and sha and staging.reuse(page.path, sha):
+            cache.pages[key] = sha  # type: ignore[union-attr]
+        else:
+            todo.append(index)
+    result.rendered = len(todo)
+
+    problems: dict[str, Problem] = {}
+    _WORK.update(pages=pages, renderer=renderer, staging=staging)
+    try:
+        for index, sha, written, found in _run(_render_chunk, todo, _workers(options, len(todo)), "pages",
+                                               options.progress):
+            for problem in found:
+                problems.setdefault(f"{problem.path}:{problem.line}", problem)
+            if found:
+                continue
+            staging.record(pages[index].path, sha, written)
+            key = known[index][0]
+            if cache is not None and key:
+                cache.pages[key] = sha
+    finally:
+        _WORK.clear()
     return list(problems.values())

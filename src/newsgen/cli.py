@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -212,12 +213,14 @@ def _problem_json(problem: Problem) -> dict[str, object]:
 
 
 def _build(args: argparse.Namespace, terminal: Terminal) -> int:
+    progress = _Progress() if terminal.interactive and not (args.quiet or args.json) else None
     options = BuildOptions(output=args.output, base_url=args.base_url, drafts=args.drafts, future=args.future,
-                           strict=args.strict)
-    if not (args.quiet or args.json):
-        terminal.progress(f"Building {args.site_dir} …")
-    result = build(args.site_dir, options)
-    terminal.done()
+                           strict=args.strict, progress=progress)
+    try:
+        result = build(args.site_dir, options)
+    finally:
+        if progress:
+            progress.clear()
     for warning in result.site.warnings:
         terminal.warning(warning)
     if args.json:
@@ -287,6 +290,26 @@ def details(result: BuildResult) -> str:
     return "\n".join(lines)
 
 
+class _Progress:
+    """One self-overwriting stderr line for long builds (terminals only), at most ten updates a second."""
+
+    def __init__(self) -> None:
+        self._shown = 0.0
+        self._dirty = False
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self._shown < 0.1 and done < total:
+            return
+        self._shown = now
+        self._dirty = True
+        print(f"\r\033[KBuilding {step}: {done}/{total} ({100 * done // max(total, 1)}%)", end="", file=sys.stderr, flush=True)
+
+    def clear(self) -> None:
+        if self._dirty:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
 def summary(result: BuildResult) -> str:
     site = result.site
     kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(result.pages_by_kind.items()))
@@ -299,6 +322,7 @@ def summary(result: BuildResult) -> str:
         f"  pages: {kinds}; {result.static_files} static files",
         f"  {len(site.articles)} articles, {len(site.categories)} categories, {len(site.tags)} tags; "
         f"skipped {drafts} drafts, {len(scheduled)} scheduled",
+        f"  {result.parsed} article files parsed and {result.rendered} pages rendered; the rest came from the cache",
     ]
     for skipped in site.skipped:
         when = f" (due {skipped.due.isoformat()})" if skipped.due else ""

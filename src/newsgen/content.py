@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from .errors import ContentError, Problem
 from .formats import (FOREIGN_ALIASES, HUGO_LIST_PAGE, PathFacts, JEKYLL_PLACEHOLDERS,
-                      MARKDOWN_SUFFIXES, PELICAN, TOML, FormatProblem, file_slug, is_hugo_project, jekyll_roots,
+                      MARKDOWN_SUFFIXES, PELICAN, TOML, FormatProblem, file_slug, jekyll_roots,
                       path_facts, read_head, split_names, translate)
 from .taxonomy import Taxonomy
 from .urls import slugify
@@ -407,23 +407,8 @@ def _markdown_files(root: Path, site_dir: Path) -> list[Path]:
     return found
 
 
-def load_articles(site_dir: Path, zone: ZoneInfo, default_author: str,
-                  taxonomy: Taxonomy | None = None) -> list[SourceArticle]:
-    """Read and validate every article; raise one ContentError carrying all problems of all files."""
-    articles: list[SourceArticle] = []
-    problems: list[Problem] = []
-    hugo = is_hugo_project(site_dir)
-    for path in find_sources(site_dir):
-        source = path.relative_to(site_dir).as_posix()
-        try:
-            # Jekyll drafts carry no date; Jekyll dates them by the file's modification time
-            mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=zone).replace(microsecond=0).isoformat() \
-                if "/_drafts/" in f"/{source}" else None
-            articles.append(parse_article(path.read_bytes(), source, zone, default_author, taxonomy, mtime, hugo))
-        except ContentError as exc:
-            problems.extend(exc.problems)
-        except OSError as exc:
-            problems.append(Problem(f"cannot read: {exc.strerror}", source))
-    if problems:
-        raise ContentError(problems)
-    return articles
+def draft_date(path: Path, source: str, zone: ZoneInfo) -> str | None:
+    """Jekyll drafts carry no date; Jekyll dates them by the file's modification time."""
+    if "/_drafts/" not in f"/{source}":
+        return None
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=zone).replace(microsecond=0).isoformat()

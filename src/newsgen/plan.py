@@ -6,13 +6,16 @@ one path are refused with both named.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from .errors import ContentError, Problem
-from .model import Article, Site, Term
+from .model import Article, Site
 from .urls import output_path, paginated
 
 FEED_FORMATS = (("atom", "feed.xml"), ("rss", "rss.xml"), ("json", "feed.json"))
@@ -69,17 +72,24 @@ def _listing(kind: str, base: str, articles: tuple[Article, ...], size: int, sou
     return pages
 
 
-def related_articles(article: Article, site: Site, tag_members: dict[str, tuple[Article, ...]]) -> tuple[Article, ...]:
+RelatedIndex = tuple[dict[str, int], dict[str, tuple[int, ...]]]
+
+
+def related_index(site: Site) -> RelatedIndex:
+    """Each article's position in site.articles (newest first) and each tag's member positions,
+    so ranking related articles for every article is counting integers, not comparing dates."""
+    position = {a.source: i for i, a in enumerate(site.articles)}
+    return position, {t.slug: tuple(position[a.source] for a in t.articles) for t in site.tags}
+
+
+def related_articles(article: Article, site: Site, tag_members: dict[str, tuple[Article, ...]],
+                     index: RelatedIndex | None = None) -> tuple[Article, ...]:
     """Articles sharing the most tags with this one, newest first among equals."""
-    shared: dict[str, int] = {}
-    by_source: dict[str, Article] = {}
-    for tag in article.tags:
-        for other in tag_members[tag.slug]:
-            if other.source != article.source:
-                shared[other.source] = shared.get(other.source, 0) + 1
-                by_source[other.source] = other
-    ranked = sorted(by_source.values(), key=lambda a: (-shared[a.source], -a.published.at.timestamp(), a.source))
-    return tuple(ranked[:RELATED_COUNT])
+    position, tag_positions = index or related_index(site)
+    shared = Counter(itertools.chain.from_iterable(tag_positions[tag.slug] for tag in article.tags))
+    del shared[position[article.source]]
+    best = heapq.nsmallest(RELATED_COUNT, [(-count, i) for i, count in shared.items()])  # most shared, then newest
+    return tuple(site.articles[i] for _, i in best)
 
 
 def news_sitemap_articles(site: Site, reference: datetime | None) -> tuple[Article, ...]:
@@ -110,18 +120,20 @@ def plan_site(site: Site, reference: datetime | None = None) -> list[Page]:
     }
     tag_members = {term.slug: term.articles for term in site.tags}
     category_members = {term.slug: term.articles for term in site.categories}
+    index = related_index(site)
 
     for article in site.articles:
         section = article.section
         more_in_section = ()
         if section:
-            more_in_section = tuple(a for a in category_members[section.slug] if a.source != article.source)[:RELATED_COUNT]
+            others = (a for a in category_members[section.slug] if a.source != article.source)
+            more_in_section = tuple(itertools.islice(others, RELATED_COUNT))  # not the whole section each time
         # an article without a picture of its own gets a drawn social card for og:image
         card = None if article.image else card_url(article)
         pages.append(Page(output_path(article.url), article.url, "article", "article.html", article.source, {
             "article": article,
             "more_in_section": more_in_section,
-            "related": related_articles(article, site, tag_members),
+            "related": related_articles(article, site, tag_members, index),
             "social_card": card,
         }))
         if card:

@@ -83,6 +83,7 @@ class Staging:
         self.staging = _suffixed(self.output, "staging")
         self._old = _suffixed(self.output, "old")
         self._lock = _suffixed(self.output, "lock")
+        self._folders: set[Path] = set()
 
     def __enter__(self) -> Staging:
         self.output.parent.mkdir(parents=True, exist_ok=True)
@@ -137,7 +138,9 @@ class Staging:
         if pure.is_absolute() or ".." in pure.parts or "\\" in relative or "\x00" in relative or not pure.parts:
             raise ValueError(f"unsafe output path {relative!r}")
         target = self.staging.joinpath(*pure.parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self._folders:  # one mkdir per folder, not per file
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
         return target
 
     def write(self, relative: str, data: bytes) -> None:
@@ -154,6 +157,39 @@ class Staging:
         self.written += 1
         with open(target, "wb") as handle:
             handle.write(data)
+
+    def reuse(self, relative: str, sha: str) -> bool:
+        """Link a file from the previous build whose bytes are known to be `sha`, without having them.
+
+        False when the previous build has no such file (then render and write() it)."""
+        if self.previous.get(relative) != sha:
+            return False
+        try:
+            os.link(self.output / relative, self._target(relative))
+        except OSError:
+            return False
+        self.files[relative] = sha
+        return True
+
+    def is_current(self, files: dict[str, str]) -> bool:
+        """True when the build folder holds exactly these files with these digests (by its manifest),
+        and nothing else but kept files: then there is nothing to swap in."""
+        if files != self.previous or not self.output.is_dir():
+            return False
+        present = set()
+        for folder, subfolders, names in os.walk(self.output):
+            relative = os.path.relpath(folder, self.output)
+            prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+            if not prefix:
+                subfolders[:] = [name for name in subfolders if name not in self.keep]
+                names = [name for name in names if name not in self.keep and name != MANIFEST]
+            present.update(prefix + name for name in names)
+        return present == set(files)
+
+    def record(self, relative: str, sha: str, written: bool) -> None:
+        """Account for a file another process put in the staging folder (parallel rendering)."""
+        self.files[relative] = sha
+        self.written += written
 
     def commit(self) -> None:
         """Swap the finished staging folder in place of the previous build."""

