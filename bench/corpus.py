@@ -130,6 +130,8 @@ author: Bench Desk
 permalink: "{year}/{month}/{day}/{slug}/"
 page_size: 10
 feed_size: 20
+# Pelican and Hugo draw no images: like for like, newsgen draws no social cards either (see README).
+social_cards: false
 """
 
 

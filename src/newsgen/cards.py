@@ -115,7 +115,8 @@ def render_card(card: Card) -> bytes:
     draw.text((MARGIN, footer_y), site, font=site_font, fill=MUTED)
 
     out = io.BytesIO()
-    # zlib's default level: `optimize` would halve the size but triple the time (≈0.1 s a card).
+    # A flat design needs few colours: 32 (antialiased edges included) make a palette PNG of about
+    # 19 KB instead of 49 KB, and quantising plus encoding is faster than encoding true colour.
     # No tEXt/tIME chunks are written, so the bytes depend on the pixels only.
-    image.save(out, format="PNG")
+    image.quantize(colors=32, method=Image.Quantize.FASTOCTREE).save(out, format="PNG")
     return out.getvalue()

@@ -30,6 +30,7 @@ class SiteConfig:
     page_size: int = 10
     feed_size: int = 20
     allow_raw_html: bool = False
+    social_cards: bool = True  # draw a 1200x630 PNG card for og:image when an article has no picture
     keep: tuple[str, ...] = ()  # files in the output folder a deployment needs (CNAME, .nojekyll)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -155,6 +156,7 @@ _CONVERTERS = {
     "page_size": _int_between(1, 1000),
     "feed_size": _int_between(1, 1000),
     "allow_raw_html": _bool,
+    "social_cards": _bool,
     "keep": _keep,
     "extra": _mapping,
 }

@@ -129,7 +129,7 @@ def plan_site(site: Site, reference: datetime | None = None) -> list[Page]:
             others = (a for a in category_members[section.slug] if a.source != article.source)
             more_in_section = tuple(itertools.islice(others, RELATED_COUNT))  # not the whole section each time
         # an article without a picture of its own gets a drawn social card for og:image
-        card = None if article.image else card_url(article)
+        card = None if article.image or not config.social_cards else card_url(article)
         pages.append(Page(output_path(article.url), article.url, "article", "article.html", article.source, {
             "article": article,
             "more_in_section": more_in_section,
