@@ -46,6 +46,8 @@ class BuildOptions:
     strict: bool = False  # warnings fail the build before anything is written
     jobs: int | None = None  # worker processes; default: one per core
     cache: bool = True  # reuse and keep the memo beside the output folder (cache.py)
+    cache_folder: Path | None = None  # default: beside the output folder
+    reuse_from: Path | None = None  # a previous build to link unchanged files from (default: the output)
     progress: Progress | None = None
 
 
@@ -107,7 +109,7 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
         raise UsageError(Problem(f"{site_dir} is not a folder", field="SITE_DIR"))
     output = check_output_dir(options.output if options.output is not None else site_dir / "build", site_dir)
     salt = f"{__version__}:{code_digest()}"
-    cache = Cache(cache_dir(output), salt) if options.cache else None
+    cache = Cache(options.cache_folder or cache_dir(output), salt) if options.cache else None
     result = BuildResult(site=None, output=output)  # type: ignore[arg-type]  # set just below
     site, epoch = load_site(site_dir, options, cache, result)
     result.site = site
@@ -119,7 +121,7 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
     renderer = Renderer(site_dir, site)
 
     try:
-        with Staging(output, keep=site.config.keep) as staging:
+        with Staging(output, keep=site.config.keep, reuse_from=options.reuse_from) as staging:
             static_bytes = {path: source.read_bytes() for path, source in statics.items()}
             static_digests = {path: digest(data) for path, data in static_bytes.items()}
             # Pages may read static files while rendering (a picture's size, say): they are inputs too.

@@ -271,9 +271,13 @@ class Builder:
         started = time.perf_counter()
         try:
             base_path = config_module.load(self.site_dir).base_path
-            options = BuildOptions(output=output, base_url=self.origin + base_path,
-                                   drafts=self.drafts, future=self.drafts)
-            result = build(self.site_dir, options)
+            # One memo for all generations, and unchanged pages linked from the one being served
+            # (kept on disk meanwhile): a save re-renders only what it changed.
+            with self.preview.use() as served:
+                options = BuildOptions(output=output, base_url=self.origin + base_path,
+                                       drafts=self.drafts, future=self.drafts,
+                                       cache_folder=self.workdir / "cache", reuse_from=served.root)
+                result = build(self.site_dir, options)
         except NewsgenError as exc:
             return self._failed(output, [str(problem) for problem in exc.problems])
         except Exception as exc:  # a generator bug must not take the preview down with it

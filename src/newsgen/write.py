@@ -77,12 +77,16 @@ class Staging:
     keep: tuple[str, ...] = ()
     files: dict[str, str] = field(default_factory=dict)  # path -> sha256 of what this build wrote
     previous: dict[str, str] = field(default_factory=dict)
+    # Where unchanged files are linked from: the previous build in `output` unless told otherwise
+    # (the preview server builds each generation into a new folder and links from the one it serves).
+    reuse_from: Path | None = None
     written: int = 0  # files whose bytes changed (or are new)
 
     def __post_init__(self) -> None:
         self.staging = _suffixed(self.output, "staging")
         self._old = _suffixed(self.output, "old")
         self._lock = _suffixed(self.output, "lock")
+        self._source = self.reuse_from or self.output
         self._folders: set[Path] = set()
 
     def __enter__(self) -> Staging:
@@ -90,7 +94,7 @@ class Staging:
         self._acquire_lock()
         try:
             self._recover_leftovers()
-            self.previous = read_manifest(self.output)
+            self.previous = read_manifest(self._source)
             self.staging.mkdir()
         except BaseException:
             self._release_lock()
@@ -150,7 +154,7 @@ class Staging:
         target = self._target(relative)
         if self.previous.get(relative) == sha:
             try:
-                os.link(self.output / relative, target)
+                os.link(self._source / relative, target)
                 return
             except OSError:
                 pass  # previous file gone or another file system: write it
@@ -165,7 +169,7 @@ class Staging:
         if self.previous.get(relative) != sha:
             return False
         try:
-            os.link(self.output / relative, self._target(relative))
+            os.link(self._source / relative, self._target(relative))
         except OSError:
             return False
         self.files[relative] = sha
