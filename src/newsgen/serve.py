@@ -40,6 +40,7 @@ from . import config as config_module
 from .build import BuildOptions, build
 from .errors import NewsgenError, Problem, UsageError
 from .watch import Watcher
+from .write import process_alive
 
 EVENTS_PATH = "/__newsgen/events"
 SCRIPT_PATH = "/__newsgen/live.js"
@@ -617,18 +618,8 @@ def _remove_stale_workdirs() -> None:
             pid = int((folder / OWNER_FILE).read_text())
         except (OSError, ValueError):
             continue  # not ours, or still being set up
-        if not _alive(pid) and not folder.is_symlink():
+        if not process_alive(pid) and not folder.is_symlink():
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True
 
 
 def _base_path(site_dir: Path) -> str | None:

@@ -112,7 +112,7 @@ class Staging:
                 fd = os.open(self._lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 pid = _read_pid(self._lock)
-                if pid and _alive(pid):
+                if pid and process_alive(pid):
                     raise BuildLocked(Problem(
                         f"another newsgen build (process {pid}) is writing {self.output}; wait for it or stop it"
                     )) from None
@@ -233,7 +233,8 @@ def _read_pid(path: Path) -> int | None:
         return None
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process exists (one we may not signal counts: it is someone else's, but alive)."""
     try:
         os.kill(pid, 0)
     except OSError as exc:
