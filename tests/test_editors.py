@@ -279,6 +279,8 @@ def test_corrections_dateline_and_type_label_are_shown(newsroom: Path) -> None:
     news = next(data for data in map(json.loads, doc.xpath("//script[@type='application/ld+json']/text()"))
                 if data["@type"] == "NewsArticle")
     assert news["dateModified"] == "2024-05-03T09:00:00+02:00"
+    # the visible "Updated" time is that same instant
+    assert doc.xpath("//div[@class='byline']//time/@datetime")[-1] == "2024-05-03T09:00:00+02:00"
     assert [(c["@type"], c["datePublished"], c["text"]) for c in news["correction"]] == [
         ("CorrectionComment", "2024-05-02T00:00:00+02:00", "The mayor's name was misspelt."),
         ("CorrectionComment", "2024-05-03T09:00:00+02:00", "An earlier version gave the wrong vote count; it was 7 to 2."),
