@@ -107,6 +107,9 @@ def test_symlinks_out_of_the_site_and_loops_are_never_read(make_site, tmp_path: 
     (site / "content/loop-a.md").symlink_to(site / "content/loop-b.md")
     (site / "content/loop-b.md").symlink_to(site / "content/loop-a.md")
     (site / "content/dirloop").symlink_to(site / "content", target_is_directory=True)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere/more.md").write_text(article("Secret folder outside", body="TOP SECRET\n"))
+    (site / "content/outside").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
     (site / "static").mkdir()
     (site / "static/leak.css").symlink_to(tmp_path / "secret.css")
     out = tmp_path / "out"

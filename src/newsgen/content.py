@@ -394,6 +394,15 @@ def find_sources(site_dir: Path) -> list[Path]:
 
 
 def _markdown_files(root: Path, site_dir: Path) -> list[Path]:
+    site = site_dir.resolve()
+    inside: dict[Path, bool] = {}  # per folder: resolving every file costs seconds at 10,000 articles
+
+    def within_site(path: Path) -> bool:
+        """A file, or a folder on its way, that links outside the site is never read."""
+        if path.parent not in inside:
+            inside[path.parent] = path.parent.resolve().is_relative_to(site)
+        return inside[path.parent] and (not path.is_symlink() or path.resolve().is_relative_to(site))
+
     found = []
     for path in sorted(root.rglob("*")):
         relative_parts = path.relative_to(root).parts
@@ -401,9 +410,8 @@ def _markdown_files(root: Path, site_dir: Path) -> list[Path]:
             continue
         if path.suffix.lower() not in MARKDOWN_SUFFIXES or path.name == HUGO_LIST_PAGE:
             continue
-        if not path.resolve().is_relative_to(site_dir.resolve()):
-            continue  # a symlink pointing outside the site is never read
-        found.append(path)
+        if within_site(path):
+            found.append(path)
     return found
 
 
