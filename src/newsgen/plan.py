@@ -82,10 +82,9 @@ def related_index(site: Site) -> RelatedIndex:
     return position, {t.slug: tuple(position[a.source] for a in t.articles) for t in site.tags}
 
 
-def related_articles(article: Article, site: Site, tag_members: dict[str, tuple[Article, ...]],
-                     index: RelatedIndex | None = None) -> tuple[Article, ...]:
+def related_articles(article: Article, site: Site, index: RelatedIndex) -> tuple[Article, ...]:
     """Articles sharing the most tags with this one, newest first among equals."""
-    position, tag_positions = index or related_index(site)
+    position, tag_positions = index
     shared = Counter(itertools.chain.from_iterable(tag_positions[tag.slug] for tag in article.tags))
     del shared[position[article.source]]
     best = heapq.nsmallest(RELATED_COUNT, [(-count, i) for i, count in shared.items()])  # most shared, then newest
@@ -118,7 +117,6 @@ def plan_site(site: Site, reference: datetime | None = None) -> list[Page]:
         term.url: _feed(f"{term.name} – {config.title}", term.url, term.articles, config.feed_size)
         for term in (*site.categories, *site.tags, *site.authors)
     }
-    tag_members = {term.slug: term.articles for term in site.tags}
     category_members = {term.slug: term.articles for term in site.categories}
     index = related_index(site)
 
@@ -133,7 +131,7 @@ def plan_site(site: Site, reference: datetime | None = None) -> list[Page]:
         pages.append(Page(output_path(article.url), article.url, "article", "article.html", article.source, {
             "article": article,
             "more_in_section": more_in_section,
-            "related": related_articles(article, site, tag_members, index),
+            "related": related_articles(article, site, index),
             "social_card": card,
         }))
         if card:
