@@ -150,6 +150,8 @@ class Terminal:
         self.stream = stream or sys.stderr
         self.interactive = self.stream.isatty() and os.environ.get("TERM") != "dumb"
         self.colour = self.interactive and not os.environ.get("NO_COLOR")
+        self._shown = 0.0  # when the progress line was last drawn
+        self._dirty = False  # a progress line is on screen
 
     def paint(self, text: str, code: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if self.colour else text
@@ -160,15 +162,20 @@ class Terminal:
     def warning(self, message: str) -> None:
         print(f"{self.paint('warning:', '1;33')} {message}", file=self.stream)
 
-    def progress(self, message: str) -> None:
-        if self.interactive:
-            self.stream.write(f"\r\x1b[K{message}")
-            self.stream.flush()
+    def progress(self, step: str, done: int, total: int) -> None:
+        """One self-overwriting line for long builds, at most ten updates a second (a build.Progress)."""
+        now = time.monotonic()
+        if not self.interactive or (now - self._shown < 0.1 and done < total):
+            return
+        self._shown, self._dirty = now, True
+        self.stream.write(f"\r\x1b[KBuilding {step}: {done}/{total} ({100 * done // max(total, 1)}%)")
+        self.stream.flush()
 
     def done(self) -> None:
-        if self.interactive:
+        if self._dirty:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
+            self._dirty = False
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -213,14 +220,13 @@ def _problem_json(problem: Problem) -> dict[str, object]:
 
 
 def _build(args: argparse.Namespace, terminal: Terminal) -> int:
-    progress = _Progress() if terminal.interactive and not (args.quiet or args.json) else None
+    show_progress = terminal.interactive and not (args.quiet or args.json)
     options = BuildOptions(output=args.output, base_url=args.base_url, drafts=args.drafts, future=args.future,
-                           strict=args.strict, progress=progress)
+                           strict=args.strict, progress=terminal.progress if show_progress else None)
     try:
         result = build(args.site_dir, options)
     finally:
-        if progress:
-            progress.clear()
+        terminal.done()
     for warning in result.site.warnings:
         terminal.warning(warning)
     if args.json:
@@ -288,26 +294,6 @@ def details(result: BuildResult) -> str:
     lines += [f"  redirect /{r.url} -> /{r.target}" for r in result.site.redirects]
     lines += [f"  changed {path}" for path in result.changed]
     return "\n".join(lines)
-
-
-class _Progress:
-    """One self-overwriting stderr line for long builds (terminals only), at most ten updates a second."""
-
-    def __init__(self) -> None:
-        self._shown = 0.0
-        self._dirty = False
-
-    def __call__(self, step: str, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self._shown < 0.1 and done < total:
-            return
-        self._shown = now
-        self._dirty = True
-        print(f"\r\033[KBuilding {step}: {done}/{total} ({100 * done // max(total, 1)}%)", end="", file=sys.stderr, flush=True)
-
-    def clear(self) -> None:
-        if self._dirty:
-            print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
 def summary(result: BuildResult) -> str:
