@@ -17,6 +17,7 @@ costs time: every entry is checked by its key, and anything unreadable counts as
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -46,6 +47,7 @@ def _version(name: str) -> str:
         return "?"
 
 
+@functools.cache  # the code a process runs cannot change under it; `newsgen serve` builds many times
 def code_digest() -> str:
     """newsgen's own Python sources plus the libraries whose output we keep."""
     sha = hashlib.sha256()
