@@ -53,7 +53,8 @@ def code_digest() -> str:
     sha = hashlib.sha256()
     for path in sorted(PACKAGE_DIR.glob("*.py")):
         sha.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    sha.update(f"markdown={_version('markdown')};jinja2={_version('jinja2')}".encode())
+    # every library whose output ends up in a cached article or page: Markdown, Jinja, nh3 (raw HTML), Pillow (cards)
+    sha.update(";".join(f"{name}={_version(name)}" for name in ("markdown", "jinja2", "nh3", "pillow")).encode())
     return sha.hexdigest()
 
 
