@@ -23,7 +23,7 @@ from .config import SiteConfig
 from .content import draft_date, find_sources, parse_article
 from .errors import ContentError, Problem, UsageError
 from .formats import is_hugo_project
-from .markup import MarkdownRenderer, MarkupTooComplex, RenderedBody
+from .markup import EXCERPT_LIMIT, MarkdownRenderer, MarkupTooComplex, RenderedBody
 from .model import Site, build_site
 from .plan import Page, check_collisions, plan_site
 from .render import TEMPLATES_DIR, THEME_DIR, Renderer
@@ -33,6 +33,7 @@ from .write import Staging, check_output_dir, digest
 STATIC_DIR = "static"
 # Below this many items a step runs in this process: starting workers costs more than it saves.
 PARALLEL_MIN = 64
+EXCERPT_TEXT = EXCERPT_LIMIT + 40  # more than markup.excerpt() can read, so the excerpt is the same
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
 
@@ -109,7 +110,8 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
         raise UsageError(Problem(f"{site_dir} is not a folder", field="SITE_DIR"))
     output = check_output_dir(options.output if options.output is not None else site_dir / "build", site_dir)
     salt = f"{__version__}:{code_digest()}"
-    cache = Cache(options.cache_folder or cache_dir(output), salt) if options.cache else None
+    cache_folder = options.cache_folder or cache_dir(output)
+    cache = Cache(cache_folder, salt) if options.cache else None
     result = BuildResult(site=None, output=output)  # type: ignore[arg-type]  # set just below
     site, epoch = load_site(site_dir, options, cache, result)
     result.site = site
@@ -121,7 +123,10 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
     renderer = Renderer(site_dir, site)
 
     try:
-        with Staging(output, keep=site.config.keep, reuse_from=options.reuse_from) as staging:
+        # The tree a build replaces is kept in the cache folder: the next build updates it in place of
+        # making a whole new one (write.py).
+        spare = cache_folder / "spare" if cache is not None and options.reuse_from is None else None
+        with Staging(output, keep=site.config.keep, reuse_from=options.reuse_from, spare=spare) as staging:
             static_bytes = {path: source.read_bytes() for path, source in statics.items()}
             static_digests = {path: digest(data) for path, data in static_bytes.items()}
             # Pages may read static files while rendering (a picture's size, say): they are inputs too.
@@ -135,6 +140,7 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
                     cache.pages = {key: sha for key, sha in known if key and sha}  # type: ignore[misc]
                     cache.save()
                     return _finish(result, pages, statics, started)
+            staging.open_tree()
             problems = _render_all(pages, known, renderer, staging, cache, options, result)
             if problems:
                 raise ContentError(problems)
@@ -210,7 +216,16 @@ def _parse_chunk(chunk: Sequence[object]) -> list[tuple[str, ArticleValue | list
                                                         base_path=config.base_path)
     out: list[tuple[str, ArticleValue | list[Problem]]] = []
     cache: Cache | None = _WORK.get("cache")  # type: ignore[assignment]
-    for source, raw, key, file_date in chunk:  # type: ignore[misc]
+    site_dir: Path = _WORK["site_dir"]  # type: ignore[assignment]
+    for source, key, file_date in chunk:  # type: ignore[misc]
+        try:
+            # Read here rather than shipped from the parent, which would hold every file at once.
+            raw = (site_dir / source).read_bytes()
+            if cache is not None:  # the file may have changed since the parent looked: key what we parse
+                key = cache.article_key(source, raw, _WORK["key_settings"] + f"|{file_date}")  # type: ignore
+        except OSError as exc:
+            out.append((source, [Problem(f"cannot read: {exc.strerror}", source)]))
+            continue
         try:
             parsed = parse_article(raw, source, config.zone, config.author, taxonomy, file_date, hugo)
             body = markdown.render(parsed.body)  # type: ignore[attr-defined]
@@ -220,8 +235,10 @@ def _parse_chunk(chunk: Sequence[object]) -> list[tuple[str, ArticleValue | list
         except MarkupTooComplex as exc:
             out.append((source, [Problem(str(exc), source, field="body")]))
             continue
-        # The Markdown is not needed once rendered; dropping it halves what the cache and model hold.
-        value = (dataclasses.replace(parsed, body=""), body)
+        # The Markdown is not needed once rendered, and of the plain text only what an excerpt can
+        # show (markup.excerpt reads at most EXCERPT_LIMIT + 1 characters): this halves what the cache
+        # and the model hold.
+        value = (dataclasses.replace(parsed, body=""), dataclasses.replace(body, text=body.text[:EXCERPT_TEXT]))
         if cache is not None:
             cache.put_article(key, value)  # in the worker, so writing the cache is parallel too
         out.append((source, value))
@@ -236,7 +253,7 @@ def _load_articles(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy, optio
     settings = f"{config!r}|{taxonomy!r}|hugo={hugo}"
     values: dict[str, ArticleValue | list[Problem]] = {}
     keys: dict[str, str] = {}
-    todo: list[tuple[str, bytes, str, str | None]] = []
+    todo: list[tuple[str, str, str | None]] = []
     order: list[str] = []
     for path in find_sources(site_dir):
         source = path.relative_to(site_dir).as_posix()
@@ -253,9 +270,9 @@ def _load_articles(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy, optio
             if hit is not None:
                 values[source] = hit
                 continue
-        todo.append((source, raw, keys.get(source, ""), file_date))
+        todo.append((source, keys.get(source, ""), file_date))
 
-    _WORK.update(article_settings=(config, taxonomy, hugo), cache=cache)
+    _WORK.update(article_settings=(config, taxonomy, hugo), cache=cache, site_dir=site_dir, key_settings=settings)
     try:
         for source, value in _run(_parse_chunk, todo, _workers(options, len(todo)), "articles", options.progress):
             values[source] = value

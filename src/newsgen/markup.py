@@ -175,7 +175,10 @@ class MarkdownRenderer:
         return RenderedBody(html=body_html, text=text, words=len(text.split()))
 
 
-def excerpt(text: str, limit: int = 160) -> str:
+EXCERPT_LIMIT = 160
+
+
+def excerpt(text: str, limit: int = EXCERPT_LIMIT) -> str:
     """First sentences of a text, cut at a word boundary, for descriptions when no summary is given."""
     if len(text) <= limit:
         return text

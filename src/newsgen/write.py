@@ -7,11 +7,14 @@ folder it did not create (it recognises its own by the manifest it leaves inside
 
 from __future__ import annotations
 
+import ctypes
 import errno
+import functools
 import hashlib
 import json
 import os
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -71,16 +74,23 @@ class BuildLocked(UsageError):
 
 @dataclass
 class Staging:
-    """One build's output under construction. Use as a context manager; call commit() at the end."""
+    """One build's output under construction. Use as a context manager; call commit() at the end.
+
+    The staging folder starts from the *spare*: the tree the previous swap retired, kept in the cache
+    folder with its manifest. Bringing it up to date costs one operation per changed file, where a
+    fresh tree costs a link per file and a folder per page; either way the finished tree is swapped
+    in whole, so a failed or killed build still leaves the served site as it was.
+    """
 
     output: Path
     keep: tuple[str, ...] = ()
-    files: dict[str, str] = field(default_factory=dict)  # path -> sha256 of what this build wrote
-    previous: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)  # path -> sha256 of this build's files
+    previous: dict[str, str] = field(default_factory=dict)  # the same for the build being replaced
     # Where unchanged files are linked from: the previous build in `output` unless told otherwise
     # (the preview server builds each generation into a new folder and links from the one it serves).
     reuse_from: Path | None = None
-    written: int = 0  # files whose bytes changed (or are new)
+    spare: Path | None = None  # where the retired tree is kept for the next build (None: delete it)
+    written: int = 0  # files whose bytes differ from the previous build's (or are new)
 
     def __post_init__(self) -> None:
         self.staging = _suffixed(self.output, "staging")
@@ -88,6 +98,8 @@ class Staging:
         self._lock = _suffixed(self.output, "lock")
         self._source = self.reuse_from or self.output
         self._folders: set[Path] = set()
+        self._present: set[str] | None = None
+        self.held: dict[str, str] = {}  # what the staging folder holds already (a recycled spare)
 
     def __enter__(self) -> Staging:
         self.output.parent.mkdir(parents=True, exist_ok=True)
@@ -95,14 +107,13 @@ class Staging:
         try:
             self._recover_leftovers()
             self.previous = read_manifest(self._source)
-            self.staging.mkdir()
         except BaseException:
             self._release_lock()
             raise
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self.staging.exists():
+        if self.staging.exists():  # a failed build: what the staging folder holds is unknown, drop it
             shutil.rmtree(self.staging, ignore_errors=True)
         self._release_lock()
 
@@ -137,20 +148,58 @@ class Staging:
             else:
                 os.rename(self._old, self.output)
 
+    def open_tree(self) -> None:
+        """Start the staging folder, from the spare tree when there is one. Called once the build knows
+        it will write: a build that finds everything current leaves the spare where it is."""
+        self.held = self._take_spare()
+        if not self.held:
+            self.staging.mkdir()
+
+    def _take_spare(self) -> dict[str, str]:
+        """Move the spare tree into the staging folder; return what it holds ({} when there is none).
+
+        Its manifest goes first: should this build die while the folder is half updated, nothing
+        vouches for it any more and the next build deletes it instead of reusing it."""
+        if self.spare is None or not self.spare.is_dir():
+            return {}
+        held = read_manifest(self.spare)
+        if held:
+            (self.spare / MANIFEST).unlink()
+            os.rename(self.spare, self.staging)
+        else:
+            shutil.rmtree(self.spare)
+        return held
+
     def _target(self, relative: str) -> Path:
         pure = PurePosixPath(relative)
         if pure.is_absolute() or ".." in pure.parts or "\\" in relative or "\x00" in relative or not pure.parts:
             raise ValueError(f"unsafe output path {relative!r}")
         target = self.staging.joinpath(*pure.parts)
-        if target.parent not in self._folders:  # one mkdir per folder, not per file
+        if relative in self.held:
+            # Never write into a recycled file: it may be a hard link that the served site shares.
+            target.unlink(missing_ok=True)
+        elif target.parent not in self._folders:  # one mkdir per folder, not per file
+            if self.held:
+                self._make_room(target)
             target.parent.mkdir(parents=True, exist_ok=True)
             self._folders.add(target.parent)
         return target
+
+    def _make_room(self, target: Path) -> None:
+        """A recycled tree may hold a file where this build needs a folder, or the reverse."""
+        for folder in reversed(target.parents):
+            if folder.is_relative_to(self.staging) and folder != self.staging and folder.is_file():
+                folder.unlink()
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
 
     def write(self, relative: str, data: bytes) -> None:
         """Add a file; unchanged bytes are linked from the previous build instead of rewritten."""
         sha = digest(data)
         self.files[relative] = sha
+        if self.held.get(relative) == sha:
+            self.written += self.previous.get(relative) != sha
+            return
         target = self._target(relative)
         if self.previous.get(relative) == sha:
             try:
@@ -163,32 +212,31 @@ class Staging:
             handle.write(data)
 
     def reuse(self, relative: str, sha: str) -> bool:
-        """Link a file from the previous build whose bytes are known to be `sha`, without having them.
+        """Take a file of the previous build whose bytes are known to be `sha`, without having them.
 
         False when the previous build has no such file (then render and write() it)."""
         if self.previous.get(relative) != sha:
             return False
-        try:
-            os.link(self._source / relative, self._target(relative))
-        except OSError:
-            return False
+        if self.held.get(relative) != sha:
+            try:
+                os.link(self._source / relative, self._target(relative))
+            except OSError:
+                return False
         self.files[relative] = sha
         return True
+
+    def present(self) -> set[str]:
+        """Every file in the build folder (kept files aside), as the file system has it."""
+        if self._present is None:
+            self._present = _files_under(self.output, self.keep)
+        return self._present
 
     def is_current(self, files: dict[str, str]) -> bool:
         """True when the build folder holds exactly these files with these digests (by its manifest),
         and nothing else but kept files: then there is nothing to swap in."""
         if files != self.previous or not self.output.is_dir():
             return False
-        present = set()
-        for folder, subfolders, names in os.walk(self.output):
-            relative = os.path.relpath(folder, self.output)
-            prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
-            if not prefix:
-                subfolders[:] = [name for name in subfolders if name not in self.keep]
-                names = [name for name in names if name not in self.keep and name != MANIFEST]
-            present.update(prefix + name for name in names)
-        return present == set(files)
+        return self.present() == set(files)
 
     def record(self, relative: str, sha: str, written: bool) -> None:
         """Account for a file another process put in the staging folder (parallel rendering)."""
@@ -197,17 +245,39 @@ class Staging:
 
     def commit(self) -> None:
         """Swap the finished staging folder in place of the previous build."""
+        _remove_files(self.staging, [p for p in self.held if p not in self.files])
         self._carry_kept_files()
-        (self.staging / MANIFEST).write_text(
-            json.dumps({"generator": "newsgen", "files": dict(sorted(self.files.items()))}, indent=0) + "\n",
-            encoding="utf-8",
-        )
-        if self.output.exists():
+        _write_manifest(self.staging, self.files)
+        if not self.output.exists():
+            os.rename(self.staging, self.output)
+            return
+        if _exchange(self.staging, self.output):  # atomic: the folder is never missing
+            retired = self.staging
+        else:
             os.rename(self.output, self._old)
             os.rename(self.staging, self.output)
-            shutil.rmtree(self._old)
-        else:
-            os.rename(self.staging, self.output)
+            retired = self._old
+        self._retire(retired)
+
+    def _retire(self, tree: Path) -> None:
+        """Keep the replaced tree as the next build's spare when it holds exactly its manifest's files."""
+        if self.spare is None or self.reuse_from is not None or not self.previous:
+            shutil.rmtree(tree)
+            return
+        for name in self.keep:  # the deployment's own files stay with the served folder only
+            kept = tree / name
+            if kept.is_dir() and not kept.is_symlink():
+                shutil.rmtree(kept)
+            else:
+                kept.unlink(missing_ok=True)
+        present = self._present if self._present is not None else _files_under(tree, self.keep)
+        _remove_files(tree, sorted(present - set(self.previous)))  # strays someone put there
+        if not present >= set(self.previous):  # files someone deleted: the manifest must not vouch for them
+            _write_manifest(tree, {path: sha for path, sha in self.previous.items() if path in present})
+        self.spare.parent.mkdir(parents=True, exist_ok=True)
+        if self.spare.exists():
+            shutil.rmtree(self.spare)
+        os.rename(tree, self.spare)
 
     def _carry_kept_files(self) -> None:
         for name in self.keep:
@@ -224,6 +294,54 @@ class Staging:
         paths = {p for p, sha in self.files.items() if self.previous.get(p) != sha}
         paths |= set(self.previous) - set(self.files)
         return sorted(paths)
+
+
+def _write_manifest(root: Path, files: dict[str, str]) -> None:
+    (root / MANIFEST).write_text(json.dumps({"generator": "newsgen", "files": dict(sorted(files.items()))}, indent=0)
+                                 + "\n", encoding="utf-8")
+
+
+def _files_under(root: Path, keep: tuple[str, ...]) -> set[str]:
+    """Relative paths of the files in a build folder, but for its manifest and the kept entries."""
+    found: set[str] = set()
+    for folder, subfolders, names in os.walk(root):
+        relative = os.path.relpath(folder, root)
+        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+        if not prefix:
+            subfolders[:] = [name for name in subfolders if name not in keep]
+            names = [name for name in names if name not in keep and name != MANIFEST]
+        found.update(prefix + name for name in names)
+    return found
+
+
+def _remove_files(root: Path, relatives: list[str]) -> None:
+    """Delete these files under root, then the folders that leaves empty."""
+    emptied: set[Path] = set()
+    for relative in relatives:
+        target = root.joinpath(*PurePosixPath(relative).parts)
+        target.unlink(missing_ok=True)
+        emptied.add(target.parent)
+    for folder in sorted(emptied, key=lambda p: len(p.parts), reverse=True):
+        while folder != root and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where that is unavailable."""
+    renameat2 = getattr(_libc(), "renameat2", None) if sys.platform == "linux" else None
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange) == 0
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
 
 
 def _read_pid(path: Path) -> int | None:
