@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,7 +58,7 @@ class Article:
     aliases: tuple[str, ...] = ()  # old URL paths that redirect here
     author_refs: tuple[TermRef, ...] = ()  # the authors' pages, when the site has them
 
-    @property
+    @functools.cached_property  # read for every listing and sitemap entry the article appears in
     def modified(self) -> Moment:
         """The last substantive change: `updated`, or a later correction (schema.org dateModified)."""
         moments = [self.updated or self.published, *(c.at for c in self.corrections)]

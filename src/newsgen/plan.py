@@ -6,7 +6,6 @@ one path are refused with both named.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import math
 from collections import Counter
@@ -87,8 +86,11 @@ def related_articles(article: Article, site: Site, index: RelatedIndex) -> tuple
     position, tag_positions = index
     shared = Counter(itertools.chain.from_iterable(tag_positions[tag.slug] for tag in article.tags))
     del shared[position[article.source]]
-    best = heapq.nsmallest(RELATED_COUNT, [(-count, i) for i, count in shared.items()])  # most shared, then newest
-    return tuple(site.articles[i] for _, i in best)
+    # One integer per candidate, largest first: most tags shared, then newest (lowest position).
+    # Sorting plain integers in C is several times faster than ranking tuples for 10,000 articles.
+    stride = len(site.articles)
+    ranked = sorted([count * stride - i for i, count in shared.items()], reverse=True)[:RELATED_COUNT]
+    return tuple(site.articles[-key % stride] for key in ranked)
 
 
 def news_sitemap_articles(site: Site, reference: datetime | None) -> tuple[Article, ...]:

@@ -304,13 +304,18 @@ def _write_manifest(root: Path, files: dict[str, str]) -> None:
 def _files_under(root: Path, keep: tuple[str, ...]) -> set[str]:
     """Relative paths of the files in a build folder, but for its manifest and the kept entries."""
     found: set[str] = set()
-    for folder, subfolders, names in os.walk(root):
-        relative = os.path.relpath(folder, root)
-        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
-        if not prefix:
-            subfolders[:] = [name for name in subfolders if name not in keep]
-            names = [name for name in names if name not in keep and name != MANIFEST]
-        found.update(prefix + name for name in names)
+
+    def visit(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not prefix and (entry.name in keep or entry.name == MANIFEST):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    visit(entry.path, f"{prefix}{entry.name}/")
+                else:
+                    found.add(prefix + entry.name)
+
+    visit(os.fspath(root), "")
     return found
 
 
