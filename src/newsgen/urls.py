@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -26,6 +27,7 @@ _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lp
 MAX_SLUG = 80
 
 
+@functools.lru_cache(maxsize=65536)  # pure; a 10,000-article site asks ~160,000 times for ~1,000 names
 def term_key(name: str) -> str:
     """Identity of a term: names that differ only by case, spacing or Unicode normalisation are one."""
     return " ".join(unicodedata.normalize("NFC", name).casefold().split())
