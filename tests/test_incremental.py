@@ -71,6 +71,10 @@ def test_incremental_rebuilds_match_clean_builds_byte_for_byte(site: Path, tmp_p
         ("edit a body", lambda: (content / "story-005.md").write_text(story(5, body="A rewritten body.\n"))),
         ("delete an article", lambda: (content / "story-010.md").unlink()),
         ("add an article", lambda: (content / "story-999.md").write_text(story(999))),
+        # Read by every page through template globals (the section menu, the 404 page's latest list),
+        # not through any page's own data:
+        ("add the newest article, in a new section", lambda: (content / "story-998.md").write_text(article(
+            "The newest story", "2024-05-31T12:00:00+00:00", "Fresh.\n", categories=["Brand new section"]))),
         ("change tags", lambda: (content / "story-020.md").write_text(story(20, tags=["Brand new tag", "AI"]))),
         ("change a template", lambda: (site / "templates").mkdir() or (site / "templates" / "article.html").write_text(
             theme_article.read_text(encoding="utf-8").replace("</article>", "<p>Corrections welcome.</p></article>"))),
@@ -160,3 +164,20 @@ def test_problems_found_by_workers_are_reported_as_a_serial_build_reports_them(s
         assert len(caught.value.problems) == 1  # one template bug, reported once, not once per page
         assert "templates/article.html" in str(caught.value.problems[0])
         assert not (tmp_path / f"t{jobs}" / "build").exists()  # nothing was written
+
+
+def test_a_template_that_reads_deep_into_the_section_menu_is_rebuilt_when_those_data_change(
+        site: Path, tmp_path: Path) -> None:
+    """The menu is digested by its sections' names unless a template reads further into them."""
+    theme_base = Path(__import__("newsgen").__file__).parent / "theme" / "templates" / "base.html"
+    (site / "templates").mkdir()
+    (site / "templates" / "base.html").write_text(theme_base.read_text(encoding="utf-8").replace(
+        "{{ term.name }}</a>", "{{ term.name }} ({{ term.articles | length }})</a>"), encoding="utf-8")
+    output = tmp_path / "incremental" / "build"
+    build(site, BuildOptions(output=output, now=NOW))
+    assert "World (20)" in (output / "index.html").read_text()
+
+    (site / "content" / "2023" / "story-999.md").write_text(story(996))  # 996 % 4 == 0: World
+    build(site, BuildOptions(output=output, now=NOW))
+    assert snapshot(output) == clean_build(site, tmp_path / "clean")
+    assert "World (21)" in (output / "2023/02/02/story-number-1/index.html").read_text()

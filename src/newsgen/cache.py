@@ -154,7 +154,7 @@ class PageDigests:
         self._alive: list[object] = []
         self._trees: dict[str, str] = {}
         self._uncacheable: set[str] = set()
-        self._templates: dict[str, tuple[set[str], set[str], list[str | None]]] = {}
+        self._templates: dict[str, tuple[set[str], set[str], list[str | None], set[str] | None]] = {}
         sources = _h(*(f"{p}\0{p.read_bytes().hex()}" for root in template_roots if root.is_dir()
                        for p in sorted(root.rglob("*")) if p.is_file()))
         self._base = _h(salt, sources, repr(site.config))
@@ -179,10 +179,12 @@ class PageDigests:
         if not name.endswith((".html", ".xml", ".txt")):
             return ""  # rendered in Python (feed.json) from the page data alone
         try:
-            names, attributes, complete = self._reach(name)
+            names, attributes, complete, shallow_nav = self._reach(name)
         except jinja2.TemplateError:
             return "unparsed"  # rendering will report it; nothing to reuse
-        deep = not complete or "articles" in attributes
+        # Every page shows the section menu: were it digested deeply, one edited article would
+        # re-render every page of its sections' neighbours.
+        deep = not (complete and shallow_nav)
         parts = []
         reached = set(self.env.globals) if not complete else names & set(self.env.globals)
         for global_name in sorted(reached - set(DEFAULT_NAMESPACE)):
@@ -195,34 +197,41 @@ class PageDigests:
                 parts.append(f"{global_name}:" + self.value(self.env.globals[global_name]))
         return _h(*parts)
 
-    def _reach(self, name: str) -> tuple[set[str], set[str], bool]:
-        """Undeclared names and attribute names used by a template and all it extends, includes, imports."""
+    def _reach(self, name: str) -> tuple[set[str], set[str], bool, bool]:
+        """Names and attribute names used by a template and all it extends, includes, imports; whether
+        that set is complete; and whether `nav`'s terms are read for their own fields only."""
         names: set[str] = set()
         attributes: set[str] = set()
         seen: set[str] = set()
         todo = [name]
         complete = True
+        shallow_nav = True
         while todo:
             current = todo.pop()
             if current in seen:
                 continue
             seen.add(current)
-            file_names, file_attributes, references = self._read_template(current)
+            file_names, file_attributes, references, nav_reads = self._read_template(current)
             names |= file_names
             attributes |= file_attributes
+            shallow_nav = shallow_nav and nav_reads is not None and nav_reads <= SHALLOW_TERM_FIELDS
             for referenced in references:
                 if referenced is None:
                     complete = False
                 else:
                     todo.append(referenced)
-        return names, attributes, complete
+        return names, attributes, complete, shallow_nav
 
-    def _read_template(self, name: str) -> tuple[set[str], set[str], list[str | None]]:
+    def _read_template(self, name: str) -> tuple[set[str], set[str], list[str | None], set[str] | None]:
         if name not in self._templates:
             source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
             tree = self.env.parse(source)
-            self._templates[name] = (meta.find_undeclared_variables(tree), _attribute_names(tree),
-                                     list(meta.find_referenced_templates(tree)))
+            # Every name the template loads. Not meta.find_undeclared_variables: it leaves out names that
+            # are environment globals, which are exactly the ones this digest is looking for. Local
+            # names that shadow a global only make the digest cover more than it must.
+            loaded = {node.name for node in tree.find_all(nodes.Name) if node.ctx == "load"}
+            self._templates[name] = (loaded, _attribute_names(tree), list(meta.find_referenced_templates(tree)),
+                                     _reads_through(tree, "nav"))
         return self._templates[name]
 
     def _site_digest(self) -> str:
@@ -261,6 +270,39 @@ class PageDigests:
         memo[id(value)] = result
         self._alive.append(value)  # an id stays unique only while its object lives
         return result
+
+
+SHALLOW_TERM_FIELDS = frozenset({"kind", "name", "slug", "url", "ref"})  # what "kind|name|slug" determines
+
+
+def _reads_through(tree: nodes.Template, global_name: str) -> set[str] | None:
+    """The attributes a template reads on a sequence global's items (`{% for t in nav %}{{ t.name }}`),
+    or None when it uses them any other way (passes them to a macro, a filter, a `set`...): then
+    anything they lead to may be read."""
+    reads: set[str] = set()
+    # Names standing for the global itself or for one of its items. A loop variable is found by its
+    # loop (the walk meets `for` before its body); a name reused for something else only adds reads.
+    items: set[str] = set()
+
+    def visit(node: nodes.Node, parent: nodes.Node | None) -> bool:
+        if isinstance(node, nodes.Name) and node.ctx == "load" and (node.name == global_name or node.name in items):
+            is_item = node.name in items
+            if isinstance(parent, nodes.Getattr) and is_item:
+                reads.add(parent.attr)
+            elif isinstance(parent, nodes.For) and parent.iter is node and not is_item:
+                targets = parent.target.items if isinstance(parent.target, nodes.Tuple) else [parent.target]
+                if not all(isinstance(t, nodes.Name) for t in targets) or len(targets) != 1:
+                    return False
+                items.add(targets[0].name)  # type: ignore[attr-defined]
+            elif isinstance(parent, nodes.If) and parent.test is node:
+                pass  # `{% if nav %}`
+            elif isinstance(parent, nodes.Test) and parent.name == "sameas":
+                pass  # identity, as in "is this the current section"
+            else:
+                return False
+        return all(visit(child, node) for child in node.iter_child_nodes())
+
+    return reads if visit(tree, None) else None
 
 
 def _attribute_names(tree: nodes.Template) -> set[str]:

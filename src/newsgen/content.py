@@ -408,10 +408,12 @@ def _markdown_files(root: Path, site_dir: Path) -> list[Path]:
                     continue
                 if entry.is_dir(follow_symlinks=False):
                     visit(folder / entry.name, (*parts, entry.name))
-                elif (inside and entry.is_file() and Path(entry.name).suffix.lower() in MARKDOWN_SUFFIXES
+                elif (inside and Path(entry.name).suffix.lower() in MARKDOWN_SUFFIXES
                       and entry.name != HUGO_LIST_PAGE):
                     path = folder / entry.name
-                    if not entry.is_symlink() or path.resolve().is_relative_to(site):
+                    # Path.is_file, not entry.is_file: a link loop must read as "not a file", not raise
+                    if entry.is_file(follow_symlinks=False) or (
+                            entry.is_symlink() and path.is_file() and path.resolve().is_relative_to(site)):
                         found.append(((*parts, entry.name), path))
 
     visit(root, ())
