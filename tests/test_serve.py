@@ -161,21 +161,16 @@ def test_route_at_the_root() -> None:
     assert route("/x.css", "/") == Route(200, ("x.css",))
 
 
-def test_locate_stays_inside_the_build(tmp_path: Path) -> None:
-    root = tmp_path / "build"
-    (root / "story").mkdir(parents=True)
-    (root / "story/index.html").write_text("story")
-    (root / "assets").mkdir()
-    (tmp_path / "secret.txt").write_text("secret")
-    (root / "leak.txt").symlink_to(tmp_path / "secret.txt")
-    (root / "leaks").symlink_to(tmp_path)
-    root = root.resolve()
-    assert locate(root, Route(200, ("story",), folder=True)) == root / "story/index.html"
-    assert locate(root, Route(200, ("story",))) == "/story/"  # redirect to the folder
-    assert locate(root, Route(200, ("assets",), folder=True)) is None  # no listing
-    assert locate(root, Route(200, ("leak.txt",))) is None
-    assert locate(root, Route(200, ("leaks", "secret.txt"))) is None
-    assert locate(root, Route(200, ("missing.html",))) is None
+def test_locate_names_files_of_the_snapshot_only() -> None:
+    files = {"index.html", "story/index.html", "assets/style.css", "café/index.html"}
+    assert locate(files, Route(200, (), folder=True)) == ("file", "index.html")
+    assert locate(files, Route(200, ("story",), folder=True)) == ("file", "story/index.html")
+    assert locate(files, Route(200, ("story",))) == ("redirect", "/story/")  # to the folder
+    assert locate(files, Route(200, ("café",))) == ("redirect", "/caf%C3%A9/")
+    assert locate(files, Route(200, ("assets", "style.css"))) == ("file", "assets/style.css")
+    assert locate(files, Route(200, ("assets",), folder=True)) is None  # no listing
+    assert locate(files, Route(200, ("assets",))) is None
+    assert locate(files, Route(200, ("missing.html",))) is None
 
 
 @pytest.mark.parametrize(("name", "kind"), [
@@ -334,31 +329,29 @@ def test_port_in_use_is_a_clear_error(make_site: Callable[..., Path]) -> None:
 def test_ctrl_c_exits_cleanly_and_leaves_nothing_behind(make_site: Callable[..., Path],
                                                         serve: Callable[..., Server]) -> None:
     site = make_site(site_files())
+    before = sorted(p.relative_to(site) for p in site.rglob("*"))
     server = serve(site)
-    assert [p.name for p in server.tmp.iterdir() if p.name.startswith("newsgen-serve-")]
     events = requests.get(server.origin + "/__newsgen/events", stream=True, timeout=10)  # an open page
     assert events.headers["Content-Type"] == "text/event-stream"
     assert _stop(server) == 0
     events.close()
-    assert list(server.tmp.iterdir()) == []
     assert "Stopped." in server.out.read_text()
-    assert not (site / "build").exists()  # the preview never writes into the site
+    # the preview lives in memory: nothing in the temporary folder, nothing in the site
+    assert list(server.tmp.iterdir()) == []
+    assert sorted(p.relative_to(site) for p in site.rglob("*")) == before
 
 
-def test_a_killed_servers_leftovers_are_removed_by_the_next(make_site: Callable[..., Path],
-                                                            serve: Callable[..., Server]) -> None:
+def test_a_killed_server_leaves_nothing_behind(make_site: Callable[..., Path],
+                                               serve: Callable[..., Server]) -> None:
     site = make_site(site_files())
+    before = sorted(p.relative_to(site) for p in site.rglob("*"))
     killed = serve(site)
+    (site / SUMMIT).write_text(article("Leaders meet in Geneva again", slug="leaders-meet-in-geneva"))
+    wait_until(lambda: "Geneva again" in requests.get(killed.origin + SUMMIT_PATH).text)
     killed.process.kill()
     killed.process.wait()
-    leftover = [p for p in killed.tmp.iterdir() if p.name.startswith("newsgen-serve-")]
-    assert len(leftover) == 1
-    unrelated = killed.tmp / "newsgen-serve-someone-elses"
-    unrelated.mkdir()
-    second = serve(site)
-    assert not leftover[0].exists() and unrelated.exists()
-    assert _stop(second) == 0
-    assert list(killed.tmp.iterdir()) == [unrelated]
+    assert list(killed.tmp.iterdir()) == []
+    assert sorted(p.relative_to(site) for p in site.rglob("*")) == before
 
 
 def test_bad_edit_keeps_the_last_good_build_and_reports(make_site: Callable[..., Path],

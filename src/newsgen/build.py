@@ -289,6 +289,13 @@ def _load_articles(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy, optio
     return sources, bodies
 
 
+def load_articles(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy, options: BuildOptions,
+                  cache: Cache | None = None) -> tuple[list, dict[str, RenderedBody]]:
+    """Every article file parsed and its Markdown rendered, in source order (in forked workers when
+    there are many): for callers that keep them between builds, like `newsgen serve`."""
+    return _load_articles(site_dir, config, taxonomy, options, cache, None)
+
+
 # --- pages: render (or reuse) and stage ------------------------------------------------------
 def _render_chunk(chunk: Sequence[object]) -> list[tuple[int, str, bool, list[Problem]]]:
     pages: list[Page] = _WORK["pages"]  # type: ignore[assignment]

@@ -1,8 +1,8 @@
 """`newsgen serve`: build, serve, watch, rebuild, reload open pages.
 
-Every build goes into its own fresh folder under a private temporary folder (preview.py); the server
-switches to it only when the build succeeded, so every response comes wholly from one complete build,
-and a bad edit leaves the last good build in place.
+Nothing is written to disk: the site is kept in memory (live.py) and every response is rendered from
+one complete, immutable snapshot of it (preview.py). A save makes a new snapshot and the server
+switches to it only when it built, so a bad edit leaves the last good one in place.
 
 Open pages learn about builds through Server-Sent Events from a small script the server adds to the
 HTML it sends (never to `newsgen build` output): a new build reloads the page, a failed one shows its
@@ -13,28 +13,27 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import html
 import http.server
 import ipaddress
 import os
 import re
-import shutil
 import signal
 import socket
 import sys
-import tempfile
 import threading
 import webbrowser
+from collections.abc import Container
 from dataclasses import dataclass
-from email.utils import formatdate
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote, unquote
 
 from . import config as config_module
-from .errors import NewsgenError, Problem, UsageError
-from .preview import Builder, Generation, Preview
+from .errors import ContentError, NewsgenError, Problem, UsageError
+from .live import LiveSite, Snapshot
+from .preview import Builder, Preview
 from .watch import Watcher
-from .write import process_alive
 
 EVENTS_PATH = "/__newsgen/events"
 SCRIPT_PATH = "/__newsgen/live.js"
@@ -127,21 +126,19 @@ def route(target: str, base_path: str) -> Route:
     return Route(200, inside, folder=folder or not inside)
 
 
-def locate(root: Path, found: Route) -> Path | str | None:
-    """The file a 200 route names inside `root` (resolved, never outside it), a redirect, or None."""
-    try:
-        path = root.joinpath(*found.parts).resolve(strict=True)
-    except (OSError, RuntimeError):
-        return None
-    if not path.is_relative_to(root):
-        return None  # a symlink pointing out of the build
-    if path.is_dir():
-        if not found.folder:
-            return "/" + "/".join(quote(part) for part in found.parts) + "/"
-        path = path / "index.html"
-        if not path.is_file() or not path.resolve().is_relative_to(root):
-            return None  # no directory listings
-    return path if path.is_file() else None
+def locate(files: Container[str], found: Route) -> tuple[str, str] | None:
+    """What a 200 route names in a snapshot's files: ("file", output path), ("redirect", the folder's
+    path) for a folder asked without its '/', or None. Folders are only served by their index.html."""
+    parts = list(found.parts)
+    index = "/".join([*parts, "index.html"])
+    if found.folder:
+        return ("file", index) if index in files else None
+    path = "/".join(parts)
+    if path in files:
+        return ("file", path)
+    if index in files:
+        return ("redirect", "/" + "/".join(quote(part) for part in parts) + "/")
+    return None
 
 
 def inject(html: bytes, build_number: int | None) -> bytes:
@@ -280,34 +277,38 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
         if self.path.partition("?")[0] == SCRIPT_PATH:
             self._send(200, LIVE_SCRIPT, "text/javascript; charset=utf-8", head)
             return
-        with self.server.preview.use() as generation:
-            self._from_build(generation, head)
+        self._from_snapshot(self.server.preview.current, head)  # one snapshot for the whole response
 
-    def _from_build(self, generation: Generation, head: bool) -> None:
-        if generation.root is None:
+    def _from_snapshot(self, snapshot: Snapshot | None, head: bool) -> None:
+        if snapshot is None:
             self._send(503, inject(NOTHING_YET, None), CONTENT_TYPES[".html"], head)
             return
-        found = route(self.path, generation.base_path)
+        found = route(self.path, snapshot.base_path)
         if found.status in (301, 302):
             self._redirect(found.status, found.location, head)
             return
         if found.status == 400:
             self._plain(400, "Bad request path.", head)
             return
-        target = locate(generation.root, found) if found.status == 200 else None
-        if isinstance(target, str):
+        target = locate(snapshot, found) if found.status == 200 else None
+        if target is not None and target[0] == "redirect":
             query = self.path.partition("?")[2]
-            self._redirect(301, generation.base_path.rstrip("/") + target + (f"?{query}" if query else ""), head)
+            self._redirect(301, snapshot.base_path.rstrip("/") + target[1] + (f"?{query}" if query else ""), head)
         elif target is None:
-            self._not_found(generation, head)
+            self._not_found(snapshot, head)
         else:
-            self._file(target, generation, head)
+            self._file(target[1], snapshot, head)
 
-    def _file(self, path: Path, generation: Generation, head: bool, status: int = 200) -> None:
-        data = path.read_bytes()
-        kind = content_type(path.name)
+    def _file(self, path: str, snapshot: Snapshot, head: bool, status: int = 200) -> None:
+        try:
+            data = snapshot.read(path)
+        except ContentError as exc:  # a page a template fails on, found only when asked for
+            self._broken(exc, snapshot, head)
+            return
+        assert data is not None
+        kind = content_type(path.rpartition("/")[2])
         if kind.startswith("text/html"):
-            data = inject(data, generation.number)
+            data = inject(data, snapshot.number)
         etag = f'"{hashlib.sha1(data).hexdigest()}"'
         if status == 200 and etag in (self.headers.get("If-None-Match") or ""):
             self.send_response(304)
@@ -315,17 +316,23 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
             self.send_header("Cache-Control", "no-cache")
             self.end_headers()
             return
-        self._send(status, data, kind, head, {
-            "ETag": etag, "Last-Modified": formatdate(path.stat().st_mtime, usegmt=True),
-        })
+        self._send(status, data, kind, head, {"ETag": etag})
 
-    def _not_found(self, generation: Generation, head: bool) -> None:
-        assert generation.root is not None
-        page = generation.root / "404.html"
-        if page.is_file():
-            self._file(page, generation, head, status=404)
+    def _not_found(self, snapshot: Snapshot, head: bool) -> None:
+        if "404.html" in snapshot:
+            self._file("404.html", snapshot, head, status=404)
         else:
             self._plain(404, "Not found.", head)
+
+    def _broken(self, exc: ContentError, snapshot: Snapshot, head: bool) -> None:
+        lines = [str(problem) for problem in exc.problems]
+        if self.server.log is not None:
+            for line in lines:
+                print(f"error: {line}", file=self.server.log, flush=True)
+        page = (b"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>newsgen: page did not "
+                b"render</title></head>\n<body><h1>This page did not render</h1><pre>"
+                + html.escape("\n".join(lines)).encode() + b"</pre></body></html>\n")
+        self._send(500, inject(page, snapshot.number), CONTENT_TYPES[".html"], head)
 
     def _events(self, head: bool) -> None:
         self.close_connection = True
@@ -411,15 +418,12 @@ def run(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.stder
     preview = Preview()
     server = _bind(options, preview, err if options.log_requests else None)
     origin = origin_for(options.host, server.server_address[1])
-    _remove_stale_workdirs()
-    workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
-    (workdir / OWNER_FILE).write_text(str(os.getpid()))
     stop = threading.Event()
     previous_term = signal.signal(signal.SIGTERM, _interrupt)
     serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
     try:
         watcher = Watcher(site_dir)  # before the first build: saves made during it are not missed
-        builder = Builder(site_dir, workdir, origin, preview, options.drafts, out, err)
+        builder = Builder(LiveSite(site_dir, origin, options.drafts), preview, out, err)
         builder.rebuild()
         serving.start()
         url = origin + (_base_path(site_dir) or "/")
@@ -437,7 +441,7 @@ def run(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.stder
             names = sorted(batch)
             more = f" and {len(names) - 3} more" if len(names) > 3 else ""
             print(f"Changed: {', '.join(names[:3])}{more}", file=out, flush=True)
-            builder.rebuild()
+            builder.rebuild(batch)
     except KeyboardInterrupt:
         print("Stopped.", file=out, flush=True)
     finally:
@@ -447,23 +451,7 @@ def run(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.stder
         if serving.is_alive():
             server.shutdown()  # waits for serve_forever, so only once it runs
         server.server_close()
-        shutil.rmtree(workdir, ignore_errors=True)
     return 0
-
-
-WORKDIR_PREFIX = "newsgen-serve-"
-OWNER_FILE = "pid"
-
-
-def _remove_stale_workdirs() -> None:
-    """Ctrl-C cleans up; a killed server cannot. Its successor removes what it left (and only that)."""
-    for folder in Path(tempfile.gettempdir()).glob(WORKDIR_PREFIX + "*"):
-        try:
-            pid = int((folder / OWNER_FILE).read_text())
-        except (OSError, ValueError):
-            continue  # not ours, or still being set up
-        if not process_alive(pid) and not folder.is_symlink():
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _base_path(site_dir: Path) -> str | None:
