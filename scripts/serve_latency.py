@@ -1,11 +1,12 @@
-"""Measure `newsgen serve` save-to-reload latency: from an article file's write to the reload event.
+"""Measure `newsgen serve` save-to-reload latency: from an article file's write to the reloaded page.
 
     python scripts/serve_latency.py [--articles 1000] [--edits 10]
 
 Generates a site with N articles in a temporary folder, starts `newsgen serve` on it, listens to the
-live-reload event stream like an open page does, edits one article's headline and times the moment
-the "new build" event arrives (the page reloads at that moment; loading it adds one local request).
-Not a test: prints the figures.
+live-reload event stream like an open page does, edits the newest article's headline (its slug is
+set, so its URL stays), and times the moment the "new build" event arrives (an open page reloads at
+that moment), then the reload itself: a GET of the article's page, as the browser makes it.
+Not a test: prints the figures. PYTHONPATH=<other checkout>/src runs another newsgen for comparison.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
@@ -30,12 +32,13 @@ def make_site(root: Path, count: int) -> Path:
     (root / "content").mkdir(parents=True)
     (root / "newsgen.yaml").write_text("title: Latency\nbase_url: https://example.org/\ntimezone: UTC\n")
     sections = ["World", "Politics", "Business", "Science", "Sport", "Culture"]
+    start = datetime(2021, 1, 1, 10, 0, tzinfo=timezone.utc)
     for number in range(count):
-        day = 1 + number % 28
-        month = 1 + (number // 28) % 12
-        (root / f"content/story-{number:04d}.md").write_text(
-            f"---\ntitle: Story number {number}\ndate: 2021-{month:02d}-{day:02d}T10:{number % 60:02d}:00+00:00\n"
-            f"categories: [{sections[number % len(sections)]}]\ntags: [tag{number % 40}, topic{number % 7}]\n---\n"
+        date = (start + timedelta(hours=number)).isoformat()  # the last story is the newest
+        (root / f"content/story-{number:05d}.md").write_text(
+            f"---\ntitle: Story number {number}\nslug: story-{number:05d}\ndate: {date}\n"
+            f"categories: [{sections[number % len(sections)]}]\n"
+            f"tags: [tag{number % max(1, count // 10)}, topic{number % 7}]\n---\n"
             + "A paragraph of reporting with *some* emphasis and a [link](https://example.org/).\n\n" * 5
         )
     return root
@@ -75,22 +78,36 @@ def main() -> int:
             threading.Thread(target=listen, daemon=True).start()
             with arrived:
                 arrived.wait_for(lambda: arrivals, 60)
-            times = []
-            target = site / "content/story-0000.md"
+            newest = args.articles - 1
+            sitemap = requests.get(origin + "/sitemap.xml", timeout=60).text
+            page_url = re.search(rf"<loc>https?://[^/]+(/[^<]*story-{newest:05d}/)</loc>", sitemap).group(1)
+            session = requests.Session()
+            events, loads = [], []
+            target = site / f"content/story-{newest:05d}.md"
             original = target.read_text()
-            temp = site / "content/.story-0000.md.tmp"
+            temp = site / f"content/.story-{newest:05d}.md.tmp"
             for edit in range(args.edits):
                 time.sleep(0.5)
                 last = arrivals[-1][1]
-                temp.write_text(original.replace("title: Story number 0", f"title: Edited headline {edit}"))
+                headline = f"Edited headline {edit}"
+                temp.write_text(original.replace(f"title: Story number {newest}", f"title: {headline}"))
                 written = time.perf_counter()
                 os.replace(temp, target)  # an atomic save, as most editors do it
                 with arrived:
                     arrived.wait_for(lambda: arrivals[-1][1] > last, 120)
                 # the first event announcing a newer build than the one before the save
-                times.append((next(at for at, build in arrivals if build > last) - written) * 1000)
-            print(f"{args.articles} articles: save -> reload event, {args.edits} edits: "
-                  f"median {statistics.median(times):.0f} ms, min {min(times):.0f} ms, max {max(times):.0f} ms")
+                event = next(at for at, build in arrivals if build > last)
+                asked = time.perf_counter()
+                page = session.get(origin + page_url, timeout=60)
+                loaded = time.perf_counter()
+                assert page.status_code == 200 and headline in page.text, (page.status_code, page_url)
+                events.append((event - written) * 1000)
+                loads.append((loaded - asked) * 1000)
+            totals = [e + load for e, load in zip(events, loads)]
+            for what, times in (("save -> reload event", events), ("reload -> page loaded", loads),
+                                ("save -> page loaded", totals)):
+                print(f"{args.articles} articles, {args.edits} edits: {what}: median {statistics.median(times):.0f} ms,"
+                      f" min {min(times):.0f} ms, max {max(times):.0f} ms")
             time.sleep(0.5)  # the last "Built" line is printed just after its event goes out
             builds = [line for line in log.read_text().splitlines() if line.startswith("Built")]
             print(f"{len(builds)} builds (expected {args.edits + 1}); first: {builds[0]}")

@@ -15,11 +15,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import pytest
 import requests
 
 from conftest import ARTIFACTS, article, run_newsgen
+from newsgen.errors import ContentError
+from newsgen.live import LiveSite
 from newsgen.render import THEME_DIR
 from newsgen.serve import Route, allowed_hosts, content_type, host_allowed, inject, locate, route
 
@@ -435,6 +438,162 @@ def test_load_during_rebuilds_gets_only_whole_responses(make_site: Callable[...,
     assert failures == []
     assert counts[0] >= 8 * 200
     assert rebuilds[0] >= 3  # the requests really overlapped rebuilds
+
+
+# --- what is served is what would be built ----------------------------------------------------------
+
+EPOCH = "1621987200"  # 2021-05-26: both the server and the build see the same "now"
+HREF = re.compile(rb'(?:href|src)="([^"#?]*)')
+
+
+def rich_site_files() -> dict[str, str]:
+    """Enough of a site that an edit shows on many pages: listings over several pages, terms, feeds,
+    related articles, aliases, a draft, a scheduled article, a static file, the 404 page."""
+    files = site_files(**{
+        "newsgen.yaml": CONFIG + "page_size: 2\nfeed_size: 3\n",
+        "static/notes.txt": "static text\n",
+        "content/2021-05-20-old.md": article("Old dispatch", date="2021-05-20T09:00:00+00:00", slug="old-dispatch",
+                                             categories=["World"], tags=["Geneva", "Talks"],
+                                             aliases=["/old-url/"]),
+    })
+    for number in range(6):
+        files[f"content/2021-05-1{number}-story.md"] = article(
+            f"Story {number}", date=f"2021-05-1{number}T08:00:00+00:00", slug=f"story-{number}",
+            categories=["World" if number % 2 else "Business"], tags=["Geneva", f"Topic {number % 3}"],
+            summary=f"Standfirst {number}", body=f"Paragraph {number} with *emphasis*.\n")
+    return files
+
+
+def served_copy(server: Server, build: Path) -> None:
+    """Every file of `build` is served with the same bytes (plus the live-reload script in HTML), and
+    every link on the served pages that stays on the site names a file of `build`."""
+    session = requests.Session()
+    files = sorted(p.relative_to(build).as_posix() for p in build.rglob("*")
+                   if p.is_file() and not p.name.startswith("."))
+    assert files
+    tag = re.compile(rb'<script src="/__newsgen/live.js" data-build="\d+"></script>')
+    links: set[str] = set()
+    for path in files:
+        response = session.get(server.url + quote(path))
+        assert response.status_code == 200, path
+        body = response.content
+        if path.endswith(".html"):
+            assert len(tag.findall(body)) == 1, path
+            body = tag.sub(b"", body)
+            links |= {link.decode() for link in HREF.findall(response.content)}
+        assert body == (build / path).read_bytes(), path
+    base = "/news/"
+    for link in sorted(links):
+        if link.startswith(server.origin):
+            link = link[len(server.origin):]
+        if not link.startswith(base):
+            continue  # another site, or the reload script
+        local = unquote(link[len(base):])
+        assert (local if not local.endswith("/") and local else local + "index.html") in files, link
+
+
+def built_copy(site: Path, server: Server, out: Path) -> Path:
+    shutil.rmtree(out, ignore_errors=True)
+    result = run_newsgen("build", site, "-o", out, "-q", "--drafts", "--future", "--base-url", server.url,
+                         env={"SOURCE_DATE_EPOCH": EPOCH})
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def wait_for_build(server: Server, number: int) -> None:
+    wait_until(lambda: f"Built #{number} " in server.out.read_text() or f"Build failed" in server.err.read_text())
+    assert f"Built #{number} " in server.out.read_text(), server.log()
+
+
+def test_the_served_site_is_the_built_site_before_and_after_edits(make_site: Callable[..., Path],
+                                                                  serve: Callable[..., Server],
+                                                                  tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    site = make_site(rich_site_files())
+    server = serve(site, "--quiet")
+    served_copy(server, built_copy(site, server, tmp_path / "out"))
+    edits = [
+        # the body, headline and standfirst of an article listed on many pages: patched in place
+        ("content/2021-05-13-story.md", article("Story three, rewritten", date="2021-05-13T08:00:00+00:00",
+                                                slug="story-3", categories=["World"], tags=["Geneva", "Topic 0"],
+                                                summary="A new standfirst", body="New *words*.\n")),
+        ("content/2021-05-20-old.md", article("Old dispatch, retitled", date="2021-05-20T09:00:00+00:00",
+                                              slug="old-dispatch", categories=["World"], tags=["Geneva", "Talks"],
+                                              aliases=["/old-url/"])),
+        # its place in the site: new tags, new date
+        ("content/2021-05-13-story.md", article("Story three, rewritten", date="2021-05-19T08:00:00+00:00",
+                                                slug="story-3", categories=["World"], tags=["Lausanne"])),
+        ("templates/404.html", "{% extends 'base.html' %}{% block main %}<p>Gone: {{ model.articles[0].title }}</p>"
+                               "{% endblock %}\n"),
+        ("static/notes.txt", "static text, edited\n"),
+        ("content/2021-05-14-story.md", None),  # deleted
+    ]
+    for number, (path, text) in enumerate(edits, start=2):
+        if text is None:
+            (site / path).unlink()
+        else:
+            (site / path).parent.mkdir(exist_ok=True)
+            (site / path).write_text(text)
+        wait_for_build(server, number)
+        served_copy(server, built_copy(site, server, tmp_path / "out"))
+
+
+def test_a_patched_snapshot_is_the_rebuilt_one(make_site: Callable[..., Path],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """In process: an edit that moves nothing is patched in; the result equals a model built afresh."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    site = make_site(rich_site_files())
+    live = LiveSite(site, "http://127.0.0.1:8000")
+    live.update()
+    story = "content/2021-05-12-story.md"
+
+    def same_as_fresh() -> None:
+        fresh = LiveSite(site, "http://127.0.0.1:8000").update()
+        served = live.snapshot
+        assert served is not None
+        assert sorted(served.pages) == sorted(fresh.pages)
+        for path in fresh.pages:
+            assert served.read(path) == fresh.read(path), path
+
+    (site / story).write_text(article("Story two: the rewrite", date="2021-05-12T08:00:00+00:00", slug="story-2",
+                                      categories=["Business"], tags=["Geneva", "Topic 2"], summary="Other",
+                                      body="Changed.\n", dateline="BERN", type="Analysis"))
+    live.update({story})
+    assert live.last_kind == "patch"
+    same_as_fresh()
+    # patches on patches: another article of the same tag, then the first one again
+    (site / "content/2021-05-20-old.md").write_text(article(
+        "Old dispatch, retitled", date="2021-05-20T09:00:00+00:00", slug="old-dispatch", categories=["World"],
+        tags=["Geneva", "Talks"], aliases=["/old-url/"], body="Rewritten.\n"))
+    live.update({"content/2021-05-20-old.md"})
+    assert live.last_kind == "patch"
+    same_as_fresh()
+    (site / story).write_text(article("Story two: again", date="2021-05-12T08:00:00+00:00", slug="story-2",
+                                      categories=["Business"], tags=["Geneva", "Topic 2"]))
+    live.update({story})
+    assert live.last_kind == "patch"
+    same_as_fresh()
+    for moved in (dict(slug="story-two"), dict(tags=["Geneva"]), dict(date="2021-05-12T09:00:00+00:00"),
+                  dict(draft="true"), dict(aliases=["/two/"])):
+        fields = dict(date="2021-05-12T08:00:00+00:00", slug="story-2", categories=["Business"],
+                      tags=["Geneva", "Topic 2"]) | moved
+        (site / story).write_text(article("Story two", **fields))  # type: ignore[arg-type]
+        live.update({story})
+        assert live.last_kind == "model", moved
+        same_as_fresh()
+    (site / story).write_text("---\ntitle: [broken\n---\n")
+    with pytest.raises(ContentError):
+        live.update({story})
+    (site / "content/2021-05-11-story.md").write_text(article("Story one, again", date="2021-05-11T08:00:00+00:00",
+                                                              slug="story-1", categories=["World"],
+                                                              tags=["Geneva", "Topic 1"]))
+    with pytest.raises(ContentError):  # the broken file is still broken
+        live.update({"content/2021-05-11-story.md"})
+    (site / story).write_text(article("Story two", date="2021-05-12T08:00:00+00:00", slug="story-2",
+                                      categories=["Business"], tags=["Geneva", "Topic 2"]))
+    live.update({story})  # both changes since the last good snapshot are in
+    same_as_fresh()
 
 
 # --- in the browser ----------------------------------------------------------------------------------

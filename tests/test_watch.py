@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from newsgen.watch import IGNORE, REBUILD, Debounce, Watcher, changed, classify,
 
 @pytest.mark.parametrize(("path", "action"), [
     ("newsgen.yaml", REBUILD),
+    ("taxonomies.yaml", REBUILD),
     ("content/2021-05-25-geneva.md", REBUILD),
     ("content/world/europe/summit.md", REBUILD),
     ("templates/article.html", REBUILD),
@@ -113,9 +116,10 @@ def test_scan_sees_an_atomic_save_of_equal_size(tmp_path: Path) -> None:
     assert changed(before, scan(tmp_path)) == {"content/a.md"}
 
 
-def test_watcher_returns_one_batch_for_a_checkout_like_burst(tmp_path: Path) -> None:
+@pytest.mark.parametrize("notify", [True, False], ids=["inotify", "polling"])
+def test_watcher_returns_one_batch_for_a_checkout_like_burst(tmp_path: Path, notify: bool) -> None:
     (tmp_path / "content").mkdir()
-    watcher = Watcher(tmp_path, interval=0.01, debounce=Debounce(quiet=0.3))
+    watcher = Watcher(tmp_path, interval=0.01, debounce=Debounce(quiet=0.3), notify=notify)
     for number in range(20):
         (tmp_path / f"content/{number}-story.md").write_text("text")
         (tmp_path / f"content/.{number}-story.md.swp").write_text("swap")
@@ -127,3 +131,48 @@ def test_watcher_stops_when_asked(tmp_path: Path) -> None:
     stop = threading.Event()
     stop.set()
     assert Watcher(tmp_path, interval=0.01).wait(stop) is None
+
+
+def _next_batch(watcher: Watcher, action: Callable[[], object], patience: float = 10) -> frozenset[str] | None:
+    """The batch the watcher returns after `action`, giving up after `patience` seconds."""
+    stop = threading.Event()
+    timer = threading.Timer(patience, stop.set)
+    timer.start()
+    action()
+    try:
+        return watcher.wait(stop)
+    finally:
+        timer.cancel()
+
+
+@pytest.mark.parametrize("notify", [True, False], ids=["inotify", "polling"])
+def test_watcher_sees_what_editors_and_git_do(tmp_path: Path, notify: bool) -> None:
+    (tmp_path / "content/world").mkdir(parents=True)
+    (tmp_path / "content/world/a.md").write_text("one")
+    (tmp_path / "content/b.md").write_text("two")
+    (tmp_path / "newsgen.yaml").write_text("title: T\n")
+    watcher = Watcher(tmp_path, interval=0.01, notify=notify, full_scan=600)  # no safety-net scans here
+    assert (watcher._notify is not None) == (notify and sys.platform.startswith("linux"))
+
+    def atomic_save() -> None:
+        (tmp_path / "content/.b.md.tmp").write_text("TWO")
+        os.replace(tmp_path / "content/.b.md.tmp", tmp_path / "content/b.md")
+
+    def new_folder() -> None:  # a checkout bringing a whole folder, moved in at once
+        (tmp_path / "incoming/deep").mkdir(parents=True)
+        (tmp_path / "incoming/deep/c.md").write_text("three")
+        os.rename(tmp_path / "incoming", tmp_path / "content/incoming")
+
+    assert _next_batch(watcher, atomic_save) == {"content/b.md"}
+    assert _next_batch(watcher, lambda: (tmp_path / "content/world/a.md").write_text("one!")) == {"content/world/a.md"}
+    assert _next_batch(watcher, new_folder) == {"content/incoming/deep/c.md"}
+    # the folder moved in is watched too
+    assert _next_batch(watcher, lambda: (tmp_path / "content/incoming/deep/c.md").write_text("3")) == {
+        "content/incoming/deep/c.md"}
+    assert _next_batch(watcher, lambda: (tmp_path / "content/world/a.md").unlink()) == {"content/world/a.md"}
+    assert _next_batch(watcher, lambda: (tmp_path / "taxonomies.yaml").write_text("tags: {}\n")) == {
+        "taxonomies.yaml"}
+    assert _next_batch(watcher, lambda: (tmp_path / "templates").mkdir() or (tmp_path / "templates/x.html")
+                       .write_text("x")) == {"templates/x.html"}
+    assert _next_batch(watcher, lambda: (tmp_path / "README.md").write_text("not a source"), 0.5) is None
+    watcher.close()

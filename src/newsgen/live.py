@@ -117,6 +117,38 @@ class References:
 
 
 @dataclass(frozen=True)
+class Swaps:
+    """What patches replaced since the plan was made: objects by the id of the one they replace, and
+    the pages whose data may still hold a replaced one. Such a page is brought up to date when it is
+    read, so a save costs what the model changes, not the thousands of listing pages it touches."""
+
+    new: dict[int, object] = field(default_factory=dict)
+    old: tuple[object, ...] = ()  # every replaced object, kept alive so that no other takes its id
+    stale: frozenset[str] = frozenset()
+
+    def then(self, swap: dict[int, object], replaced: Iterable[object], pages: Iterable[str]) -> Swaps:
+        new = {key: swap.get(id(value), value) for key, value in self.new.items()}
+        new.update(swap)
+        return Swaps(new, (*self.old, *replaced), self.stale | frozenset(pages))
+
+    def page(self, page: Page) -> Page:
+        if page.path not in self.stale:
+            return page
+        return dataclasses.replace(page, context=self._deep(page.context))
+
+    def _deep(self, value: Any) -> Any:
+        if id(value) in self.new:
+            return self.new[id(value)]
+        if isinstance(value, tuple):
+            return tuple(self._deep(item) for item in value)
+        if isinstance(value, list):
+            return [self._deep(item) for item in value]
+        if isinstance(value, dict):
+            return {name: self._deep(item) for name, item in value.items()}
+        return value
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """One complete generation of the served site. Never changes once published (its memo only
     remembers what its own renderer produced)."""
@@ -129,6 +161,7 @@ class Snapshot:
     renderer: Renderer
     now: datetime
     references: References
+    swaps: Swaps = field(default_factory=Swaps)
     _memo: OrderedDict[str, bytes] = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -151,7 +184,7 @@ class Snapshot:
             if path in self._memo:
                 self._memo.move_to_end(path)
                 return self._memo[path]
-        data = self.renderer.render(page)  # outside the lock: other requests go on meanwhile
+        data = self.renderer.render(self.swaps.page(page))  # outside the lock: other requests go on
         with self._lock:
             self._memo[path] = data
             while len(self._memo) > MEMO_PAGES:
@@ -218,8 +251,9 @@ class LiveSite:
         reference = source_date_epoch()
         touched = [source for source in sources if old is None or sources[source] is not old.sources.get(source)]
         patched = None if settings or old is None else self._patch(old, sources, touched, now)
+        swaps = Swaps()
         if patched is not None:
-            site, pages, references = patched
+            site, pages, references, swaps = patched
             self.last_kind = "patch" if touched else "render"
         else:
             site = build_site(self.config, [value[0] for value in sources.values()],
@@ -233,7 +267,7 @@ class LiveSite:
             check_collisions(list(pages.values()), {path: f"{STATIC_DIR}/{path}" for path in statics})
 
         snapshot = Snapshot(number, site, dict(sources), pages, statics, self._renderer(site, statics), now,
-                            references)
+                            references, swaps)
         # Render before publishing what a broken edit would break first: the pages of the changed
         # articles (the editor is looking at one, so this also warms the reload) and, after a
         # template or settings change or a new model, one page of every template.
@@ -334,7 +368,7 @@ class LiveSite:
 
     # --- patching ------------------------------------------------------------------------------
     def _patch(self, old: Snapshot, sources: dict[str, ArticleValue], touched: list[str],
-               now: datetime) -> tuple[Site, dict[str, Page], References] | None:
+               now: datetime) -> tuple[Site, dict[str, Page], References, Swaps] | None:
         """The old snapshot's model and plan with the touched articles swapped in, or None when an
         edit moves something (then the model is built again)."""
         if list(sources) != list(old.sources):
@@ -362,7 +396,7 @@ class LiveSite:
                                                     author_refs=article.author_refs, url=article.url)
             keys.add(("article", source))
         if not swap:
-            return site, old.pages, old.references
+            return site, old.pages, old.references, old.swaps
 
         def each(items: tuple[Any, ...]) -> tuple[Any, ...]:
             new = tuple(swap.get(id(item), item) for item in items)  # type: ignore[misc]
@@ -388,27 +422,15 @@ class LiveSite:
                 if redirect.source == source and isinstance(article, Article) and redirect.title != article.title:
                     swap[id(redirect)] = dataclasses.replace(redirect, title=article.title)
                     keys.add(("redirect", redirect.url))
-        site = dataclasses.replace(site, articles=each(site.articles), categories=each(site.categories),
-                                   tags=each(site.tags), authors=each(site.authors), redirects=each(site.redirects))
+        new_site = dataclasses.replace(site, articles=each(site.articles), categories=each(site.categories),
+                                       tags=each(site.tags), authors=each(site.authors),
+                                       redirects=each(site.redirects))
 
-        def deep(value: Any) -> Any:
-            if id(value) in swap:
-                return swap[id(value)]
-            if isinstance(value, tuple):
-                new = tuple(deep(item) for item in value)
-                return value if all(a is b for a, b in zip(new, value)) else new
-            if isinstance(value, list):
-                return [deep(item) for item in value]
-            if isinstance(value, dict):
-                return {name: deep(item) for name, item in value.items()}
-            return value
-
-        pages = dict(old.pages)
-        for key in keys:
-            for path in old.references.pages.get(key, ()):
-                page = pages[path]
-                pages[path] = dataclasses.replace(page, context=deep(page.context))
-        return site, pages, References(old.references.pages, feeds)
+        replaced = [*(t for t in (*site.categories, *site.tags, *site.authors) if id(t) in swap),
+                    *(f for f in old.references.feeds.values() if id(f) in swap),
+                    *(r for r in site.redirects if id(r) in swap), *(by_source[s] for s in touched if s in by_source)]
+        stale = [path for key in keys for path in old.references.pages.get(key, ())]
+        return new_site, old.pages, References(old.references.pages, feeds), old.swaps.then(swap, replaced, stale)
 
 
 def _same_place(before: SourceArticle, after: SourceArticle) -> bool:

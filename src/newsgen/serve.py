@@ -421,6 +421,7 @@ def run(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.stder
     stop = threading.Event()
     previous_term = signal.signal(signal.SIGTERM, _interrupt)
     serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    watcher = None
     try:
         watcher = Watcher(site_dir)  # before the first build: saves made during it are not missed
         builder = Builder(LiveSite(site_dir, origin, options.drafts), preview, out, err)
@@ -446,6 +447,8 @@ def run(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.stder
         print("Stopped.", file=out, flush=True)
     finally:
         stop.set()
+        if watcher is not None:
+            watcher.close()
         signal.signal(signal.SIGTERM, previous_term)
         preview.close()
         if serving.is_alive():
