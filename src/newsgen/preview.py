@@ -108,6 +108,7 @@ class Builder:
                   f"{len(site.articles)} articles")
         for warning in site.warnings:
             self._say(self.err, f"warning: {warning}")
+        snapshot.references  # what the next save's patch needs, made now that the page is on its way
         return True
 
     def _failed(self, errors: list[str]) -> bool:
