@@ -115,7 +115,12 @@ def main() -> int:
                 print(log.read_text())
         finally:
             server.send_signal(signal.SIGINT)
-            server.wait(30)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                print("the server did not stop within 30 s of Ctrl-C")
+                server.kill()
+                server.wait()
     return 0
 
 

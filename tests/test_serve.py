@@ -334,10 +334,13 @@ def test_ctrl_c_exits_cleanly_and_leaves_nothing_behind(make_site: Callable[...,
     site = make_site(site_files())
     before = sorted(p.relative_to(site) for p in site.rglob("*"))
     server = serve(site)
-    events = requests.get(server.origin + "/__newsgen/events", stream=True, timeout=10)  # an open page
+    browser = requests.Session()  # an open page: its keep-alive connection, idle, and its event stream
+    assert browser.get(server.url).status_code == 200
+    events = requests.get(server.origin + "/__newsgen/events", stream=True, timeout=10)
     assert events.headers["Content-Type"] == "text/event-stream"
-    assert _stop(server) == 0
+    assert _stop(server) == 0  # without waiting for the idle connection to time out
     events.close()
+    browser.close()
     assert "Stopped." in server.out.read_text()
     # the preview lives in memory: nothing in the temporary folder, nothing in the site
     assert list(server.tmp.iterdir()) == []
@@ -377,6 +380,26 @@ def test_bad_edit_keeps_the_last_good_build_and_reports(make_site: Callable[...,
     wait_until(lambda: "error: templates/article.html:1: No filter named 'nosuch'" in server.err.read_text())
     assert "Leaders meet in Geneva" in requests.get(server.origin + SUMMIT_PATH).text
     assert server.process.poll() is None
+
+
+def test_a_page_only_some_data_breaks_shows_its_error_when_asked_for(make_site: Callable[..., Path],
+                                                                     serve: Callable[..., Server]) -> None:
+    """Pages are rendered on demand: a template error that the pages checked before publishing do not
+    meet shows on the page that meets it, with status 500, and in the terminal."""
+    site = make_site(rich_site_files())
+    server = serve(site)
+    (site / "templates").mkdir()
+    (site / "templates/article.html").write_text(
+        "{% extends 'base.html' %}{% block main %}<h1>{{ article.title }}</h1>"
+        "{% if article.slug == 'old-dispatch' %}{{ article.no_such_field }}{% endif %}{% endblock %}\n")
+    wait_for_build(server, 2)
+    fine = requests.get(server.origin + SUMMIT_PATH)
+    assert fine.status_code == 200 and "<h1>Leaders meet in Geneva</h1>" in fine.text
+    broken = requests.get(server.url + "2021/05/20/old-dispatch/")
+    assert broken.status_code == 500
+    assert "templates/article.html:1: UndefinedError" in broken.text and "no_such_field" in broken.text
+    assert 'src="/__newsgen/live.js"' in broken.text  # the page still reloads on the next save
+    assert "error: templates/article.html:1: UndefinedError" in server.err.read_text()
 
 
 def test_load_during_rebuilds_gets_only_whole_responses(make_site: Callable[..., Path],

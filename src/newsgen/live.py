@@ -207,7 +207,7 @@ class Snapshot:
 
 @dataclass
 class LiveSite:
-    """Makes snapshots of one site folder: load() for everything, update(changed) after saves."""
+    """Makes snapshots of one site folder: update() loads everything, update(changed) follows saves."""
 
     site_dir: Path
     base_url: str  # the preview's origin; the config's base path is kept
@@ -354,7 +354,10 @@ class LiveSite:
 
     def _load_statics(self) -> None:
         found = static_files(self.site_dir)
-        self._statics = {path: source.read_bytes() for path, source in found.items()}
+        try:
+            self._statics = {path: source.read_bytes() for path, source in found.items()}
+        except OSError as exc:  # removed while we read, say: the next scan brings the change
+            raise ContentError(Problem(f"cannot read: {exc.strerror}", exc.filename)) from None
         site_static = (self.site_dir / STATIC_DIR).resolve()
         self._site_statics = frozenset(path for path, source in found.items()
                                        if source.resolve().is_relative_to(site_static))

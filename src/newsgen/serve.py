@@ -198,12 +198,14 @@ NOTHING_YET = b"""<!DOCTYPE html>
 
 class PreviewServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    block_on_close = False  # else closing waits for every idle keep-alive connection (up to `timeout`)
     request_queue_size = 128
 
-    def __init__(self, host: str, port: int, preview: Preview, log: TextIO | None):
+    def __init__(self, host: str, port: int, preview: Preview, log: TextIO | None, err: TextIO = sys.stderr):
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.preview = preview
-        self.log = log
+        self.log = log  # requests; None with -q
+        self.err = err  # problems, always
         super().__init__((host, port), PreviewHandler)
         self.allowed_hosts = allowed_hosts(host, self.server_address[1])
 
@@ -326,9 +328,8 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
 
     def _broken(self, exc: ContentError, snapshot: Snapshot, head: bool) -> None:
         lines = [str(problem) for problem in exc.problems]
-        if self.server.log is not None:
-            for line in lines:
-                print(f"error: {line}", file=self.server.log, flush=True)
+        for line in lines:
+            print(f"error: {line}", file=self.server.err, flush=True)
         page = (b"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>newsgen: page did not "
                 b"render</title></head>\n<body><h1>This page did not render</h1><pre>"
                 + html.escape("\n".join(lines)).encode() + b"</pre></body></html>\n")
@@ -394,9 +395,9 @@ def origin_for(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _bind(options: ServeOptions, preview: Preview, log: TextIO | None) -> PreviewServer:
+def _bind(options: ServeOptions, preview: Preview, log: TextIO | None, err: TextIO) -> PreviewServer:
     try:
-        return PreviewServer(options.host, options.port, preview, log)
+        return PreviewServer(options.host, options.port, preview, log, err)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise UsageError(Problem(
@@ -416,7 +417,7 @@ def run(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.stder
     if not site_dir.is_dir():
         raise UsageError(Problem(f"{site_dir} is not a folder", field="SITE_DIR"))
     preview = Preview()
-    server = _bind(options, preview, err if options.log_requests else None)
+    server = _bind(options, preview, err if options.log_requests else None, err)
     origin = origin_for(options.host, server.server_address[1])
     stop = threading.Event()
     previous_term = signal.signal(signal.SIGTERM, _interrupt)
