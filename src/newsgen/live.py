@@ -7,7 +7,8 @@ immutable `Snapshot` (memoised per snapshot). A save makes a new snapshot:
 - an article edit that leaves its place in the site alone (date, URL, categories, tags, authors,
   draft/future status, aliases, corrections...) re-parses that one file and patches the snapshot: the
   new Article replaces the old one in the model, in every term and feed that lists it, and in the
-  pages whose data reach it (found through an index of what each page's data points at);
+  pages whose data reach it (found through an index of what each page's data point at, and brought
+  up to date when such a page is next rendered);
 - any other article change (added, deleted, renamed, moved, re-tagged) rebuilds model and plan from
   the kept sources, re-parsing only the files that changed;
 - templates and static files make a new renderer or static table over the same model;
