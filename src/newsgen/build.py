@@ -48,7 +48,6 @@ class BuildOptions:
     jobs: int | None = None  # worker processes; default: one per core
     cache: bool = True  # reuse and keep the memo beside the output folder (cache.py)
     cache_folder: Path | None = None  # default: beside the output folder
-    reuse_from: Path | None = None  # a previous build to link unchanged files from (default: the output)
     progress: Progress | None = None
 
 
@@ -97,7 +96,7 @@ def load_site(site_dir: Path, options: BuildOptions, cache: Cache | None = None,
     epoch = source_date_epoch()
     now = options.now or epoch or datetime.now(timezone.utc)
     taxonomy = load_taxonomy(site_dir)
-    sources, bodies = _load_articles(site_dir, config, taxonomy, options, cache, stats)
+    sources, bodies = load_articles(site_dir, config, taxonomy, options, cache, stats)
     site = build_site(config, sources, bodies, now, include_drafts=options.drafts, include_future=options.future,
                       taxonomy=taxonomy)
     return site, epoch
@@ -125,8 +124,8 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
     try:
         # The tree a build replaces is kept in the cache folder: the next build updates it in place of
         # making a whole new one (write.py).
-        spare = cache_folder / "spare" if cache is not None and options.reuse_from is None else None
-        with Staging(output, keep=site.config.keep, reuse_from=options.reuse_from, spare=spare) as staging:
+        spare = cache_folder / "spare" if cache is not None else None
+        with Staging(output, keep=site.config.keep, spare=spare) as staging:
             static_bytes = {path: source.read_bytes() for path, source in statics.items()}
             static_digests = {path: digest(data) for path, data in static_bytes.items()}
             # Pages may read static files while rendering (a picture's size, say): they are inputs too.
@@ -226,28 +225,33 @@ def _parse_chunk(chunk: Sequence[object]) -> list[tuple[str, ArticleValue | list
         except OSError as exc:
             out.append((source, [Problem(f"cannot read: {exc.strerror}", source)]))
             continue
-        try:
-            parsed = parse_article(raw, source, config.zone, config.author, taxonomy, file_date, hugo)
-            body = markdown.render(parsed.body)  # type: ignore[attr-defined]
-        except ContentError as exc:
-            out.append((source, list(exc.problems)))
-            continue
-        except MarkupTooComplex as exc:
-            out.append((source, [Problem(str(exc), source, field="body")]))
-            continue
-        # The Markdown is not needed once rendered, and of the plain text only what an excerpt can
-        # show (markup.excerpt reads at most EXCERPT_LIMIT + 1 characters): this halves what the cache
-        # and the model hold.
-        value = (dataclasses.replace(parsed, body=""), dataclasses.replace(body, text=body.text[:EXCERPT_TEXT]))
-        if cache is not None:
+        value = parse_source(raw, source, config, taxonomy, hugo, markdown, file_date)  # type: ignore[arg-type]
+        if cache is not None and not isinstance(value, list):
             cache.put_article(key, value)  # in the worker, so writing the cache is parallel too
         out.append((source, value))
     return out
 
 
-def _load_articles(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy, options: BuildOptions,
-                   cache: Cache | None, stats: BuildResult | None) -> tuple[list, dict[str, RenderedBody]]:
-    """Every article, parsed and rendered, from the cache where its file and settings are unchanged."""
+def parse_source(raw: bytes, source: str, config: SiteConfig, taxonomy: Taxonomy, hugo: bool,
+                 markdown: MarkdownRenderer, file_date: str | None) -> ArticleValue | list[Problem]:
+    """One article file's bytes parsed and its Markdown rendered, or the problems found."""
+    try:
+        parsed = parse_article(raw, source, config.zone, config.author, taxonomy, file_date, hugo)
+        body = markdown.render(parsed.body)
+    except ContentError as exc:
+        return list(exc.problems)
+    except MarkupTooComplex as exc:
+        return [Problem(str(exc), source, field="body")]
+    # The Markdown is not needed once rendered, and of the plain text only what an excerpt can
+    # show (markup.excerpt reads at most EXCERPT_LIMIT + 1 characters): this halves what the cache
+    # and the model hold.
+    return (dataclasses.replace(parsed, body=""), dataclasses.replace(body, text=body.text[:EXCERPT_TEXT]))
+
+
+def load_articles(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy, options: BuildOptions,
+                  cache: Cache | None = None, stats: BuildResult | None = None) -> tuple[list, dict[str, RenderedBody]]:
+    """Every article, parsed and rendered (in forked workers when there are many), in source order,
+    from the cache where its file and settings are unchanged. `newsgen serve` keeps them between saves."""
     hugo = is_hugo_project(site_dir)
     # all of it: a config edit is rare, and a forgotten input would serve stale pages
     settings = f"{config!r}|{taxonomy!r}|hugo={hugo}"
@@ -287,13 +291,6 @@ def _load_articles(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy, optio
     sources = [values[source][0] for source in order]  # type: ignore[index]
     bodies = {source: values[source][1] for source in order}  # type: ignore[index]
     return sources, bodies
-
-
-def load_articles(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy, options: BuildOptions,
-                  cache: Cache | None = None) -> tuple[list, dict[str, RenderedBody]]:
-    """Every article file parsed and its Markdown rendered, in source order (in forked workers when
-    there are many): for callers that keep them between builds, like `newsgen serve`."""
-    return _load_articles(site_dir, config, taxonomy, options, cache, None)
 
 
 # --- pages: render (or reuse) and stage ------------------------------------------------------

@@ -47,7 +47,7 @@ def _version(name: str) -> str:
         return "?"
 
 
-@functools.cache  # the code a process runs cannot change under it; `newsgen serve` builds many times
+@functools.cache  # the code a process runs cannot change under it
 def code_digest() -> str:
     """newsgen's own Python sources plus the libraries whose output we keep."""
     sha = hashlib.sha256()

@@ -34,12 +34,12 @@ import jinja2
 from PIL import Image
 
 from . import config as config_module
-from .build import STATIC_DIR, BuildOptions, load_articles, source_date_epoch, static_files
+from .build import STATIC_DIR, BuildOptions, load_articles, parse_source, source_date_epoch, static_files
 from .config import SiteConfig
-from .content import SourceArticle, draft_date, find_sources, parse_article
+from .content import SourceArticle, draft_date, find_sources
 from .errors import ContentError, Problem
 from .formats import is_hugo_project
-from .markup import MarkdownRenderer, MarkupTooComplex, RenderedBody
+from .markup import MarkdownRenderer, RenderedBody
 from .model import Article, Redirect, Site, Term, build_site
 from .plan import Feed, Page, check_collisions, plan_site
 from .render import Renderer
@@ -213,7 +213,6 @@ class LiveSite:
     site_dir: Path
     base_url: str  # the preview's origin; the config's base path is kept
     drafts: bool = True  # drafts and future articles shown, as `build --drafts --future`
-    jobs: int | None = None
     snapshot: Snapshot | None = None
     config: SiteConfig | None = None
     taxonomy: Taxonomy = field(default_factory=Taxonomy)
@@ -311,7 +310,7 @@ class LiveSite:
         if same and self.parsed:
             self._reparse(set(), rescan=True)  # nothing any article reads changed
             return
-        options = BuildOptions(drafts=self.drafts, future=self.drafts, jobs=self.jobs, cache=False)
+        options = BuildOptions(drafts=self.drafts, future=self.drafts, cache=False)
         self.parsed = {}
         try:
             sources, bodies = load_articles(self.site_dir, config, taxonomy, options)
@@ -333,7 +332,7 @@ class LiveSite:
             self.parsed[source] = self._parse(source)
 
     def _parse(self, source: str) -> ArticleValue | list[Problem]:
-        """One article file, as build._parse_chunk makes it."""
+        """One article file, as `newsgen build` reads it."""
         config = self.config
         assert config is not None
         path = self.site_dir / source
@@ -344,14 +343,7 @@ class LiveSite:
             return [Problem(f"cannot read: {exc.strerror}", source)]
         if self._markdown is None:
             self._markdown = MarkdownRenderer(allow_raw_html=config.allow_raw_html, base_path=config.base_path)
-        try:
-            parsed = parse_article(raw, source, config.zone, config.author, self.taxonomy, file_date, self.hugo)
-            body = self._markdown.render(parsed.body)
-        except ContentError as exc:
-            return list(exc.problems)
-        except MarkupTooComplex as exc:
-            return [Problem(str(exc), source, field="body")]
-        return dataclasses.replace(parsed, body=""), body
+        return parse_source(raw, source, config, self.taxonomy, self.hugo, self._markdown, file_date)
 
     def _load_statics(self) -> None:
         found = static_files(self.site_dir)

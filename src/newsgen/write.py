@@ -86,9 +86,6 @@ class Staging:
     keep: tuple[str, ...] = ()
     files: dict[str, str] = field(default_factory=dict)  # path -> sha256 of this build's files
     previous: dict[str, str] = field(default_factory=dict)  # the same for the build being replaced
-    # Where unchanged files are linked from: the previous build in `output` unless told otherwise
-    # (the preview server builds each generation into a new folder and links from the one it serves).
-    reuse_from: Path | None = None
     spare: Path | None = None  # where the retired tree is kept for the next build (None: delete it)
     written: int = 0  # files whose bytes differ from the previous build's (or are new)
 
@@ -96,7 +93,6 @@ class Staging:
         self.staging = _suffixed(self.output, "staging")
         self._old = _suffixed(self.output, "old")
         self._lock = _suffixed(self.output, "lock")
-        self._source = self.reuse_from or self.output
         self._folders: set[Path] = set()
         self._present: set[str] | None = None
         self.held: dict[str, str] = {}  # what the staging folder holds already (a recycled spare)
@@ -106,7 +102,7 @@ class Staging:
         self._acquire_lock()
         try:
             self._recover_leftovers()
-            self.previous = read_manifest(self._source)
+            self.previous = read_manifest(self.output)
         except BaseException:
             self._release_lock()
             raise
@@ -203,7 +199,7 @@ class Staging:
         target = self._target(relative)
         if self.previous.get(relative) == sha:
             try:
-                os.link(self._source / relative, target)
+                os.link(self.output / relative, target)
                 return
             except OSError:
                 pass  # previous file gone or another file system: write it
@@ -219,7 +215,7 @@ class Staging:
             return False
         if self.held.get(relative) != sha:
             try:
-                os.link(self._source / relative, self._target(relative))
+                os.link(self.output / relative, self._target(relative))
             except OSError:
                 return False
         self.files[relative] = sha
@@ -261,7 +257,7 @@ class Staging:
 
     def _retire(self, tree: Path) -> None:
         """Keep the replaced tree as the next build's spare when it holds exactly its manifest's files."""
-        if self.spare is None or self.reuse_from is not None or not self.previous:
+        if self.spare is None or not self.previous:
             shutil.rmtree(tree)
             return
         for name in self.keep:  # the deployment's own files stay with the served folder only
