@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 from pathlib import Path
@@ -487,13 +487,16 @@ def rich_site_files() -> dict[str, str]:
     return files
 
 
-def served_copy(server: Server, build: Path) -> None:
-    """Every file of `build` is served with the same bytes (plus the live-reload script in HTML), and
-    every link on the served pages that stays on the site names a file of `build`."""
+def served_copy(server: Server, build: Path, gone: Iterable[str] = ()) -> list[str]:
+    """Every file of `build` is served with the same bytes (plus the live-reload script in HTML), every
+    link on the served pages that stays on the site names a file of `build`, and the files of an
+    earlier build that `build` no longer has (`gone`) are not served. Returns the files of `build`."""
     session = requests.Session()
     files = sorted(p.relative_to(build).as_posix() for p in build.rglob("*")
                    if p.is_file() and not p.name.startswith("."))
     assert files
+    for path in sorted(set(gone) - set(files)):
+        assert session.get(server.url + quote(path)).status_code == 404, path
     tag = re.compile(rb'<script src="/__newsgen/live.js" data-build="\d+"></script>')
     links: set[str] = set()
     for path in files:
@@ -513,6 +516,7 @@ def served_copy(server: Server, build: Path) -> None:
             continue  # another site, or the reload script
         local = unquote(link[len(base):])
         assert (local if not local.endswith("/") and local else local + "index.html") in files, link
+    return files
 
 
 def built_copy(site: Path, server: Server, out: Path) -> Path:
@@ -524,7 +528,10 @@ def built_copy(site: Path, server: Server, out: Path) -> Path:
 
 
 def wait_for_build(server: Server, number: int) -> None:
-    wait_until(lambda: f"Built #{number} " in server.out.read_text() or f"Build failed" in server.err.read_text())
+    """Until build `number` is served, or a build failed since the last one served (then fail)."""
+    failures = server.err.read_text().count("Build failed")
+    wait_until(lambda: f"Built #{number} " in server.out.read_text()
+               or server.err.read_text().count("Build failed") > failures)
     assert f"Built #{number} " in server.out.read_text(), server.log()
 
 
@@ -532,24 +539,36 @@ def test_the_served_site_is_the_built_site_before_and_after_edits(make_site: Cal
                                                                   serve: Callable[..., Server],
                                                                   tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every kind of save, one after the other, each followed by a crawl compared with a fresh build."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     site = make_site(rich_site_files())
     server = serve(site, "--quiet")
-    served_copy(server, built_copy(site, server, tmp_path / "out"))
-    edits = [
+    files = served_copy(server, built_copy(site, server, tmp_path / "out"))
+    story3 = dict(date="2021-05-13T08:00:00+00:00", slug="story-3", categories=["World"], tags=["Geneva", "Topic 0"])
+    broken = "---\ntitle: [broken\n---\n"
+    edits: list[tuple[str, str | None]] = [
         # the body, headline and standfirst of an article listed on many pages: patched in place
-        ("content/2021-05-13-story.md", article("Story three, rewritten", date="2021-05-13T08:00:00+00:00",
-                                                slug="story-3", categories=["World"], tags=["Geneva", "Topic 0"],
-                                                summary="A new standfirst", body="New *words*.\n")),
+        ("content/2021-05-13-story.md", article("Story three, rewritten", summary="A new standfirst",
+                                                body="New *words*.\n", **story3)),  # type: ignore[arg-type]
         ("content/2021-05-20-old.md", article("Old dispatch, retitled", date="2021-05-20T09:00:00+00:00",
                                               slug="old-dispatch", categories=["World"], tags=["Geneva", "Talks"],
                                               aliases=["/old-url/"])),
-        # its place in the site: new tags, new date
-        ("content/2021-05-13-story.md", article("Story three, rewritten", date="2021-05-19T08:00:00+00:00",
-                                                slug="story-3", categories=["World"], tags=["Lausanne"])),
+        (SUMMIT, article("Leaders meet in Geneva at last", slug="leaders-meet-in-geneva",  # in the news sitemap
+                         categories=["World"], body="The summit began on time.\n")),
+        # its place in the site: new tags, then a new date
+        ("content/2021-05-13-story.md", article("Story three, rewritten", **(story3 | {"tags": ["Lausanne"]}))),
+        ("content/2021-05-13-story.md", article("Story three, rewritten", **(story3 | {
+            "tags": ["Lausanne"], "date": "2021-05-19T08:00:00+00:00"}))),
+        ("content/2021-05-21-new.md", article("A new story", date="2021-05-21T08:00:00+00:00", slug="new-story",
+                                              categories=["World"], tags=["Geneva", "Topic 1"])),  # added
         ("templates/404.html", "{% extends 'base.html' %}{% block main %}<p>Gone: {{ model.articles[0].title }}</p>"
                                "{% endblock %}\n"),
         ("static/notes.txt", "static text, edited\n"),
+        ("newsgen.yaml", CONFIG.replace("Preview Test", "Preview Test, renamed") + "page_size: 3\nfeed_size: 3\n"),
+        ("content/2021-05-15-story.md", broken),  # the last good version stays served...
+        ("content/2021-05-15-story.md", article("Story five, fixed", date="2021-05-15T08:00:00+00:00",
+                                                slug="story-5", categories=["World"], tags=["Geneva", "Topic 2"],
+                                                summary="Standfirst 5", body="Paragraph 5 with *emphasis*.\n")),
         ("content/2021-05-14-story.md", None),  # deleted
     ]
     for number, (path, text) in enumerate(edits, start=2):
@@ -558,8 +577,12 @@ def test_the_served_site_is_the_built_site_before_and_after_edits(make_site: Cal
         else:
             (site / path).parent.mkdir(exist_ok=True)
             (site / path).write_text(text)
+        if text == broken:
+            wait_until(lambda: "Build failed" in server.err.read_text())
+            served_copy(server, tmp_path / "out")  # the build of the last good sources
+            continue
         wait_for_build(server, number)
-        served_copy(server, built_copy(site, server, tmp_path / "out"))
+        files = served_copy(server, built_copy(site, server, tmp_path / "out"), gone=files)
 
 
 def test_a_patched_snapshot_is_the_rebuilt_one(make_site: Callable[..., Path],
