@@ -52,6 +52,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         site = make_site(Path(tmp) / "site", args.articles)
         log = Path(tmp) / "serve.out"
+        launched = time.perf_counter()
         with log.open("wb") as out:
             server = subprocess.Popen([sys.executable, "-m", "newsgen", "serve", str(site), "--port", "0", "-q"],
                                       stdout=out, stderr=subprocess.STDOUT)
@@ -64,6 +65,7 @@ def main() -> int:
                     print(log.read_text())
                     return 1
                 time.sleep(0.05)
+            print(f"{args.articles} articles: start-up (launch -> serving) {time.perf_counter() - launched:.1f} s")
             arrivals: list[tuple[float, int | None]] = []
             arrived = threading.Condition()
 
@@ -111,6 +113,10 @@ def main() -> int:
             time.sleep(0.5)  # the last "Built" line is printed just after its event goes out
             builds = [line for line in log.read_text().splitlines() if line.startswith("Built")]
             print(f"{len(builds)} builds (expected {args.edits + 1}); first: {builds[0]}")
+            status = Path(f"/proc/{server.pid}/status")
+            if status.exists():  # Linux: the server's peak resident memory so far
+                peak = re.search(r"VmHWM:\s+(\d+) kB", status.read_text())
+                print(f"server peak RSS: {int(peak.group(1)) / 1024:.0f} MiB" if peak else "")
             if os.environ.get("SHOW_LOG"):
                 print(log.read_text())
         finally:
