@@ -44,6 +44,15 @@ def make_site(root: Path, count: int) -> Path:
     return root
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its reaped children (its parse workers); Linux, else 0."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--articles", type=int, default=1)
@@ -65,7 +74,9 @@ def main() -> int:
                     print(log.read_text())
                     return 1
                 time.sleep(0.05)
-            print(f"{args.articles} articles: start-up (launch -> serving) {time.perf_counter() - launched:.1f} s")
+            startup_cpu = cpu_seconds(server.pid)
+            print(f"{args.articles} articles: start-up (launch -> serving) {time.perf_counter() - launched:.1f} s, "
+                  f"server CPU {startup_cpu:.1f} s")
             arrivals: list[tuple[float, int | None]] = []
             arrived = threading.Condition()
 
@@ -113,6 +124,7 @@ def main() -> int:
             time.sleep(0.5)  # the last "Built" line is printed just after its event goes out
             builds = [line for line in log.read_text().splitlines() if line.startswith("Built")]
             print(f"{len(builds)} builds (expected {args.edits + 1}); first: {builds[0]}")
+            print(f"server CPU per save, watching included: {(cpu_seconds(server.pid) - startup_cpu) / args.edits * 1000:.0f} ms")
             status = Path(f"/proc/{server.pid}/status")
             if status.exists():  # Linux: the server's peak resident memory so far
                 peak = re.search(r"VmHWM:\s+(\d+) kB", status.read_text())
