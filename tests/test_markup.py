@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import html
+import importlib.util
+import re
+import sys
 
 import markdown
 import pytest
+from markdown import inlinepatterns
+from markdown.treeprocessors import InlineProcessor
 
 from conftest import REPO, SITES
+from newsgen.inline import needles
 from newsgen.markup import EXTENSIONS, MarkdownRenderer, smart_punctuation
 
 
@@ -52,3 +59,93 @@ def test_the_same_text_as_python_markdowns_smarty() -> None:
     for body in bodies:
         smarty.reset()
         assert html.unescape(ours.render(body).html) == html.unescape(smarty.convert(body)), body[:80]
+
+
+# --- the accelerated inline pass (newsgen.inline) gives what Python-Markdown gives -------------------------
+
+@functools.cache
+def bench_bodies(n: int = 1000) -> list[str]:
+    """The bodies of the benchmark corpus (bench/corpus.py, the same as bench-work/1000)."""
+    spec = importlib.util.spec_from_file_location("bench_corpus", REPO / "bench" / "corpus.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules[spec.name] = module  # type: ignore[union-attr]  # its dataclass looks itself up there
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return [item.body for item in module.corpus(n)]
+
+
+def test_the_inline_pass_is_accelerated_with_this_markdown_release() -> None:
+    """Otherwise the comparisons below would compare the stock path with itself."""
+    assert MarkdownRenderer().accelerated and MarkdownRenderer(allow_raw_html=True).accelerated
+    assert not MarkdownRenderer(accelerated=False).accelerated
+
+
+@pytest.mark.parametrize("allow_raw_html, base_path, step", [(False, "/", 1), (True, "/news/", 5)])
+def test_accelerated_output_is_byte_identical_on_the_bench_corpus(allow_raw_html: bool, base_path: str,
+                                                                  step: int) -> None:
+    """All 1,000 bench bodies as sites render them by default; every fifth with raw HTML and a sub-path."""
+    fast = MarkdownRenderer(allow_raw_html, base_path)
+    stock = MarkdownRenderer(allow_raw_html, base_path, accelerated=False)
+    bodies = bench_bodies()[::step] + sample_bodies()
+    assert len(bodies) > 1000 // step
+    for body in bodies:
+        assert fast.render(body) == stock.render(body), body[:80]
+
+
+# Every stock inline pattern, the text it cannot match without, and so where it is not searched.
+STOCK_NEEDLES = {
+    inlinepatterns.BACKTICK_RE: {("`",)},
+    inlinepatterns.ESCAPE_RE: {("\\",)},
+    inlinepatterns.LINK_RE: {("[",)},  # and REFERENCE_RE, short references
+    inlinepatterns.IMAGE_LINK_RE: {("![",)},  # and image references
+    inlinepatterns.AUTOLINK_RE: {("://",), ("<",), (">",)},
+    inlinepatterns.AUTOMAIL_RE: {("@",), ("<",), (">",)},
+    inlinepatterns.LINE_BREAK_RE: {("  \n",)},
+    inlinepatterns.HTML_RE: {("<",), (">",)},
+    inlinepatterns.ENTITY_RE: {("&",), (";",)},
+    r"\[\^([^\]]*)\]": {("[^",), ("]",)},  # footnote references
+    r"\*|_": {("*", "_")},  # emphasis and strong
+}
+
+
+def test_every_stock_inline_pattern_has_needles_read_from_its_expression() -> None:
+    md = MarkdownRenderer(allow_raw_html=True)._md
+    patterns = {pattern.getCompiledRegExp().pattern: pattern for pattern in md.inlinePatterns}
+    assert set(patterns) == set(STOCK_NEEDLES)
+    for expression, pattern in patterns.items():
+        assert set(needles(pattern.getCompiledRegExp())) == STOCK_NEEDLES[expression], expression
+
+
+@pytest.mark.parametrize("expression, expected", [
+    ("abc", {("abc",)}),
+    ("a*b", {("b",)}),
+    ("a+b", {("a",), ("b",)}),
+    ("(?:ab){2,}c?", {("ab",)}),
+    ("a|b", {("a", "b")}),
+    ("[xy]z", {("x", "y"), ("z",)}),
+    ("(?<=q)r", {("r",)}),  # a lookbehind may look before where the search starts
+    ("(?=st)", {("st",)}),
+    ("(?i:a)b", {("b",)}),
+    ("(?:a|b)(?:a|c)", {("a", "b"), ("a", "c")}),
+    ("x(?:ab|cd)", {("ab", "cd"), ("x",)}),
+])
+def test_needles_are_what_every_match_contains(expression: str, expected: set[tuple[str, ...]]) -> None:
+    assert set(needles(re.compile(expression))) == expected
+
+
+@pytest.mark.parametrize("expression, flags", [
+    ("a?", 0), ("a|", 0), ("[^a]", 0), (".", 0), ("(?<=a)", 0), ("(?!a)b*", 0), (r"(a)?\1", 0), ("[a-z]", 0),
+    ("abc", re.IGNORECASE), ("(?i)abc", 0),
+])
+def test_no_needles_where_a_match_may_contain_no_fixed_text(expression: str, flags: int) -> None:
+    assert needles(re.compile(expression, flags)) is None
+
+
+def test_a_markdown_release_with_another_inline_loop_gets_the_stock_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    def other_loop(self: InlineProcessor, data: str, patternIndex: int = 0) -> str:  # noqa: N803
+        return data
+
+    monkeypatch.setattr(InlineProcessor, "_InlineProcessor__handleInline", other_loop)
+    renderer = MarkdownRenderer()
+    assert not renderer.accelerated
+    assert type(renderer._md.treeprocessors["inline"]) is InlineProcessor
+    assert renderer.render("*a*").html == "<p>*a*</p>"  # the (patched) stock loop ran, not ours

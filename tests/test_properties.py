@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from newsgen.build import BuildOptions, build
 from newsgen.content import parse_article
 from newsgen.errors import NewsgenError
-from newsgen.markup import is_safe_url
+from newsgen.markup import MarkdownRenderer, MarkupTooComplex, is_safe_url
 from newsgen.render import to_json
 
 UTC = ZoneInfo("UTC")
@@ -83,3 +83,80 @@ def test_only_harmless_url_schemes_pass(url: str) -> None:
     compact = "".join(c for c in url if ord(c) > 32).lower()
     if compact.startswith(("javascript:", "data:", "vbscript:")):
         assert not is_safe_url(url)
+
+
+# --- the accelerated Markdown renderer writes what stock Python-Markdown writes -------------------------------
+
+RENDERERS = {  # (allow_raw_html, base_path) -> (accelerated, stock); made once: a converter takes milliseconds
+    settings_: (MarkdownRenderer(*settings_), MarkdownRenderer(*settings_, accelerated=False))
+    for settings_ in [(False, "/"), (True, "/news/")]
+}
+WORDS = ["news", "a", "I", "x1", "Zürich", "Москва", "日本語", "café", "'90s", "Biden's", "3", "e=mc^2"]
+MARKS = ["*", "**", "***", "_", "__", "`", "``", "\\", "\\*", "\\_", "\\`", "\\[", "\\\\", "[", "]", "(", ")", "!",
+         "<", ">", "&", ";", "#", ":", "//", "@", "'", '"', "--", "...", "|", "^", "-", "=", "~", "+", "1."]
+ATOMS = ["&amp;", "&copy;", "&#169;", "&#x4e2d;", "&bogus;", "&#;", "<b>", "</b>", '<span class="x">', "<br/>",
+         "<!-- note -->", "<?php x ?>", "<![CDATA[x]]>", "<http://example.org/a_b*c>", "<https://e.org/?a=1&b=2>",
+         "<me@example.com>", "<mailto:me@example.com>", "<javascript:alert(1)>", "[^1]", "[^n]", "[ref]",
+         "[Ref][ref]", "[ref][]", "![logo][ref]", "![ref]", "[missing][nope]", "[TOC]", "  \n", "\n", "\t"]
+URLS = ["http://example.org/a", "/local/path/", "//cdn.example.org/x.png", "#top", "mailto:me@example.org",
+        "javascript:alert(1)", " data:text/html,x", "<http://example.org/b c>", "a(b)c", "", "https://[::1"]
+TITLES = ["", ' "A title"', " 'single'", ' "unclosed']
+
+gap = st.sampled_from(["", " ", " ", "  ", "\n"])
+atom = st.one_of(st.sampled_from(WORDS), st.sampled_from(MARKS), st.sampled_from(ATOMS),
+                 st.text(alphabet="ab *_`\\[]()!<>&;#", max_size=6))
+
+
+def _wrap(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """Emphasis, code spans, links and images around smaller inline Markdown."""
+    return st.one_of(
+        st.builds(lambda mark, text: f"{mark}{text}{mark}", st.sampled_from(["*", "**", "***", "_", "__"]), inner),
+        st.builds(lambda ticks, text: f"{ticks}{text}{ticks}", st.sampled_from(["`", "``"]), inner),
+        st.builds(lambda text, url, title: f"[{text}]({url}{title})", inner, st.sampled_from(URLS),
+                  st.sampled_from(TITLES)),
+        st.builds(lambda text, url, title: f"![{text}]({url}{title})", inner, st.sampled_from(URLS),
+                  st.sampled_from(TITLES)),
+        st.lists(st.tuples(inner, gap), max_size=4).map(lambda parts: "".join(a + b for a, b in parts)),
+    )
+
+
+inline = st.recursive(atom, _wrap, max_leaves=12)
+line = st.lists(st.tuples(inline, gap), min_size=1, max_size=8).map(lambda parts: "".join(a + b for a, b in parts))
+block = st.one_of(
+    line,
+    line.map(lambda text: "# " + text), line.map(lambda text: "### " + text + " ###"),
+    line.map(lambda text: text + "\n====="), line.map(lambda text: "> " + text),
+    line.map(lambda text: "> > " + text + "\n> " + text),
+    st.lists(line, min_size=1, max_size=3).map(lambda items: "\n".join("- " + item for item in items)),
+    st.lists(line, min_size=1, max_size=3).map(lambda items: "\n".join("1. " + item for item in items)),
+    line.map(lambda text: "- item\n\n    " + text),
+    line.map(lambda text: "```\n" + text + "\n```"), line.map(lambda text: "    " + text),
+    line.map(lambda text: f"| a | {text} |\n|---|---|\n| {text} | d |"),
+    line.map(lambda text: "<div>\n" + text + "\n</div>"),
+    st.sampled_from(["[ref]: http://example.org/ref \"Ref title\"", "[ref]: javascript:alert(1)",
+                     "[^1]: A note with *emphasis* and `code`.", "[^n]: note", "---", "* * *", "[TOC]"]),
+)
+document = st.lists(st.tuples(block, st.sampled_from(["\n\n", "\n", "\n\n\n"])), max_size=8).map(
+    lambda parts: "".join(a + b for a, b in parts))
+
+
+def _outcome(renderer: MarkdownRenderer, source: str) -> object:
+    try:
+        return renderer.render(source)
+    except MarkupTooComplex as exc:
+        return str(exc)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(source=document, settings_=st.sampled_from(sorted(RENDERERS)))
+def test_accelerated_markdown_is_byte_identical_to_stock(source: str, settings_: tuple[bool, str]) -> None:
+    fast, stock = RENDERERS[settings_]
+    assert _outcome(fast, source) == _outcome(stock, source)
+
+
+@settings(max_examples=300, deadline=None)
+@given(source=st.text(alphabet="ab \n*_`\\[]()!<>&;#:/@'\"-.|^=~\u00e9\u4e2d", max_size=120),
+       settings_=st.sampled_from(sorted(RENDERERS)))
+def test_accelerated_markdown_is_byte_identical_to_stock_on_mark_soup(source: str, settings_: tuple[bool, str]) -> None:
+    fast, stock = RENDERERS[settings_]
+    assert _outcome(fast, source) == _outcome(stock, source)

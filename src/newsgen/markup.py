@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import markdown
 from markdown.treeprocessors import Treeprocessor
 
+from .inline import accelerate
+
 WORDS_PER_MINUTE = 238
 SECONDS_PER_ARTICLE = 5.0  # an ordinary article takes milliseconds; pathological Markdown is cut off
 _TAG = re.compile(r"<[^>]+>")
@@ -147,7 +149,8 @@ def _deadline(seconds: float) -> Iterator[None]:
 class MarkdownRenderer:
     """One configured Markdown converter (they are stateful; make one per process)."""
 
-    def __init__(self, allow_raw_html: bool = False, base_path: str = "/"):
+    def __init__(self, allow_raw_html: bool = False, base_path: str = "/", accelerated: bool = True):
+        """`accelerated=False` is Python-Markdown as it ships, to check that the accelerations change nothing."""
         self._allow_raw_html = allow_raw_html
         self._md = markdown.Markdown(extensions=EXTENSIONS, extension_configs={"toc": {"permalink": False}})
         if not allow_raw_html:
@@ -155,6 +158,7 @@ class MarkdownRenderer:
             self._md.preprocessors.deregister("html_block")
             self._md.inlinePatterns.deregister("html")
         self._md.treeprocessors.register(_LinkGuard(self._md, base_path), "newsgen_link_guard", 0)
+        self.accelerated = accelerated and accelerate(self._md)
 
     def render(self, source: str, seconds: float = SECONDS_PER_ARTICLE) -> RenderedBody:
         """Markdown -> HTML; raises MarkupTooComplex instead of hanging or overflowing the stack."""
