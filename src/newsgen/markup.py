@@ -30,6 +30,7 @@ _BLOCK_TAGS = {"p", "pre", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
                "br", "hr", "dt", "dd", "figcaption", "table", "thead", "tbody", "sup"}
 _OPENING_CONTEXT = set(" \t\n([{\u2014\u2013-\u201c\u2018/")
 _CLOSING_CONTEXT = set(".,;:!?)]}\u201d\u2019%")
+_QUOTE_MARK = re.compile("[\"']")
 
 
 @dataclass(frozen=True)
@@ -77,19 +78,27 @@ def _curl(text: str, before: str) -> str:
     text = text.replace("---", "\u2014").replace("--", "\u2013").replace("...", "\u2026")
     if '"' not in text and "'" not in text:
         return text
-    out = []
-    previous = before
-    for index, char in enumerate(text):
-        if char == '"':
-            char = "\u201c" if previous in _OPENING_CONTEXT else "\u201d"
-        elif char == "'":
-            if previous.isalnum() or previous in _CLOSING_CONTEXT or text[index + 1 : index + 2].isdigit():
-                char = "\u2019"  # an apostrophe (Biden's, '90s) or a closing quote
-            else:
-                char = "\u2018" if previous in _OPENING_CONTEXT else "\u2019"
-        out.append(char)
-        previous = char
-    return "".join(out)
+    # Each quote mark is curled by the character before it, as written out (a curled mark if it was a
+    # quote mark too), and by the character after it; only the marks are visited, not every character.
+    last_index, last_mark = -2, before
+
+    def curl(match: re.Match[str]) -> str:
+        nonlocal last_index, last_mark
+        index = match.start()
+        if index == last_index + 1:
+            previous = last_mark
+        else:
+            previous = text[index - 1] if index else before
+        if match.group() == '"':
+            mark = "\u201c" if previous in _OPENING_CONTEXT else "\u201d"
+        elif previous.isalnum() or previous in _CLOSING_CONTEXT or text[index + 1 : index + 2].isdigit():
+            mark = "\u2019"  # an apostrophe (Biden's, '90s) or a closing quote
+        else:
+            mark = "\u2018" if previous in _OPENING_CONTEXT else "\u2019"
+        last_index, last_mark = index, mark
+        return mark
+
+    return _QUOTE_MARK.sub(curl, text)
 
 
 def smart_punctuation(html_text: str) -> str:
@@ -175,8 +184,8 @@ class MarkdownRenderer:
             import nh3  # only sites that opt in to raw HTML pay for the sanitiser
 
             body_html = nh3.clean(body_html, url_schemes={"http", "https", "mailto"})
-        text = " ".join(html.unescape(_TAG.sub(" ", body_html)).split())
-        return RenderedBody(html=body_html, text=text, words=len(text.split()))
+        words = html.unescape(_TAG.sub(" ", body_html)).split()
+        return RenderedBody(html=body_html, text=" ".join(words), words=len(words))
 
 
 EXCERPT_LIMIT = 160
