@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,6 +15,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from newsgen.build import BuildOptions, build
 from newsgen.content import parse_article
 from newsgen.errors import NewsgenError
+from newsgen.markdown_speed import GatedExpression
 from newsgen.markup import _CLOSING_CONTEXT, _OPENING_CONTEXT, MarkdownRenderer, MarkupTooComplex, _curl, is_safe_url
 from newsgen.render import to_json
 
@@ -160,6 +163,31 @@ def test_accelerated_markdown_is_byte_identical_to_stock(source: str, settings_:
 def test_accelerated_markdown_is_byte_identical_to_stock_on_mark_soup(source: str, settings_: tuple[bool, str]) -> None:
     fast, stock = RENDERERS[settings_]
     assert _outcome(fast, source) == _outcome(stock, source)
+
+
+_MD = MarkdownRenderer()._md
+GATED = [value for processor in [*_MD.preprocessors, *_MD.parser.blockprocessors]
+         for value in vars(processor).values() if isinstance(value, GatedExpression)]
+
+
+def _found(match: re.Match[str] | None) -> object:
+    return None if match is None else (match.span(), match.groups())
+
+
+@settings(max_examples=500)
+@given(index=st.integers(0, len(GATED) - 1),
+       text=st.lists(st.sampled_from(["#", "## ", "\n", "> ", "---", "- - -", "===", "```", "~~~", "[^1]:", "[a]: ",
+                                      "1. ", "- ", "* ", "    ", "|", "`", "a", "\u00e9", " ", "\\"]),
+                     max_size=14).map("".join),
+       pos=st.integers(-3, 3) | st.integers(-3, 60), endpos=st.integers(-3, 60) | st.just(sys.maxsize))
+def test_gated_block_expressions_answer_as_the_expressions_themselves(index: int, text: str, pos: int,
+                                                                      endpos: int) -> None:
+    gated = GATED[index]
+    for method in ("search", "match", "fullmatch"):
+        assert _found(getattr(gated, method)(text, pos, endpos)) == \
+            _found(getattr(gated.expression, method)(text, pos, endpos)), method
+    assert _found(gated.search(text)) == _found(gated.expression.search(text))
+    assert _found(gated.match(text, pos=pos)) == _found(gated.expression.match(text, pos=pos))
 
 
 def _curl_reference(text: str, before: str) -> str:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import markdown
 from markdown.treeprocessors import Treeprocessor
 
-from .inline import accelerate
+from .markdown_speed import accelerate
 
 WORDS_PER_MINUTE = 238
 SECONDS_PER_ARTICLE = 5.0  # an ordinary article takes milliseconds; pathological Markdown is cut off

@@ -1,26 +1,29 @@
-"""Python-Markdown's inline pass, without the pattern searches that cannot find anything.
+"""Python-Markdown, without the regex searches that cannot find anything.
 
-The stock `InlineProcessor` tries every inline pattern (code spans, escapes, links, images, autolinks, entities,
-line breaks, emphasis, footnote marks...) on every run of text: some 230 regex searches per news article, nearly
-all of them fruitless, and more than a third of an article's Markdown cost. Each pattern's regular expression
-needs some literal text to match: `[` for a link, `![` for an image, `&` for an entity, `*` or `_` for emphasis.
-Where none of that text occurs in what is still to be searched, the stock code would search, find nothing and
-move on with nothing changed, so not searching gives the same tree, byte for byte.
+Python-Markdown tries each of its regular expressions wherever one might apply: every inline pattern (code spans,
+escapes, links, images, autolinks, entities, line breaks, emphasis, footnote marks...) on every run of text, some
+230 searches per news article, and every block processor's test (headings, quotes, rules, lists, references,
+footnotes...) on every block. Nearly all of them fail. Yet each expression needs some literal text to match: `[`
+for a link, `&` for an entity, `*` or `_` for emphasis, `>` for a quote, `#` for a heading. Where none of that
+text occurs in what is to be searched, the search would find nothing and change nothing, so not running it gives
+the same result, byte for byte.
 
-The needles are read from each pattern's own regular expression (`needles`), so a pattern added by an extension
-or changed by a new Markdown release is handled by the same rule; one whose expression is not understood is
-always searched. The stock loop is a private method of `InlineProcessor`; `accelerate` checks that it still has
-the shape this module was written against and leaves the stock processor in place when it does not.
+`needles` reads that text from the expression itself, so a pattern changed by a new Markdown release is handled
+by the same rule, and an expression it does not understand is always run. The inline pass's loop is a private
+method of `InlineProcessor`; `accelerate` checks that it still has the shape this module was written against
+and keeps the stock pass when it does not.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
+import sys
 from typing import Any
 
 import markdown
 from markdown import inlinepatterns, util
+from markdown.extensions.toc import TocTreeprocessor
 from markdown.treeprocessors import InlineProcessor
 
 try:
@@ -31,6 +34,7 @@ except ImportError:  # pragma: no cover - another Python: no needles, every patt
     _sre = None
 
 Needles = tuple[tuple[str, ...], ...]
+_MOST_GROUPS = 3  # the most selective few: each costs a `str.find` wherever the expression might be run
 _REPEATS = {MAX_REPEAT, MIN_REPEAT, POSSESSIVE_REPEAT} if _sre else set()
 
 
@@ -49,7 +53,7 @@ def needles(compiled: re.Pattern[str]) -> Needles | None:
     found = set(_sequence(list(parsed)))
     groups = [group for group in found if not any(other < group for other in found)]  # a subset says more
     ordered = sorted((tuple(sorted(group)) for group in groups), key=lambda group: (*_selectivity(group), group))
-    return tuple(ordered) or None
+    return tuple(ordered[:_MOST_GROUPS]) or None
 
 
 def _selectivity(group: frozenset[str] | tuple[str, ...]) -> tuple[int, int]:
@@ -86,6 +90,8 @@ def _item(op: Any, av: Any) -> list[frozenset[str]]:
         return _sequence(list(av))
     if op in _REPEATS:
         low, _high, body = av
+        if low >= 1 and len(body) == 1 and body[0][0] is LITERAL:  # `{3,}: three in a row
+            return [frozenset([chr(body[0][1]) * min(low, 8)])]
         return _sequence(list(body)) if low >= 1 else []
     if op is ASSERT:
         direction, body = av
@@ -175,9 +181,98 @@ def _stock_loop_is_known() -> bool:
             and set(handle.__code__.co_names) == _HANDLE_INLINE_NAMES)
 
 
+class GatedExpression:
+    """A compiled expression whose search, match and fullmatch answer None without running where the text lacks
+    its needles; anything else is the expression's own."""
+
+    __slots__ = ("expression", "needles")
+
+    def __init__(self, expression: re.Pattern[str], wanted: Needles):
+        self.expression = expression
+        self.needles = wanted
+
+    def _cannot_match(self, string: object, pos: int, endpos: int) -> bool:
+        if not isinstance(string, str):
+            return False  # let the expression itself say what is wrong
+        if pos == 0 and endpos >= len(string):  # the usual call: the whole text
+            for group in self.needles:
+                for needle in group:
+                    if needle in string:
+                        break
+                else:
+                    return True
+            return False
+        length = len(string)  # positions as the re module reads them: clamped to the string
+        start, end = min(max(pos, 0), length), min(max(endpos, 0), length)
+        for group in self.needles:
+            for needle in group:
+                if string.find(needle, start, end) >= 0:
+                    break
+            else:
+                return True
+        return False
+
+    def search(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return None if self._cannot_match(string, pos, endpos) else self.expression.search(string, pos, endpos)
+
+    def match(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return None if self._cannot_match(string, pos, endpos) else self.expression.match(string, pos, endpos)
+
+    def fullmatch(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return None if self._cannot_match(string, pos, endpos) else self.expression.fullmatch(string, pos, endpos)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.expression, name)
+
+
+def gate_expressions(processor: object) -> int:
+    """Put a GatedExpression in place of each compiled expression a Python-Markdown processor holds (on the
+    instance: its class keeps the real one); returns how many."""
+    if not type(processor).__module__.startswith("markdown."):
+        return 0  # another package's processor: its code might hand the expression to `re` functions
+    gated = 0
+    seen: set[str] = set()
+    # Attributes as Python looks them up (the instance's own first, then its classes'), read without running
+    # any descriptor; only plain values can be compiled expressions.
+    for namespace in [getattr(processor, "__dict__", {}), *(vars(cls) for cls in type(processor).__mro__)]:
+        for name, value in list(namespace.items()):
+            if name in seen:
+                continue
+            seen.add(name)
+            if isinstance(value, re.Pattern) and (wanted := needles(value)) is not None:
+                try:
+                    setattr(processor, name, GatedExpression(value, wanted))
+                except AttributeError:  # pragma: no cover - a slot or a read-only property
+                    continue
+                gated += 1
+    return gated
+
+
 def accelerate(md: markdown.Markdown) -> bool:
-    """Put a SkippingInlineProcessor in place of `md`'s stock inline pass; False (and `md` untouched) when
-    this Markdown release's inline pass is not the one SkippingInlineProcessor was written against."""
+    """Gate the expressions of `md`'s preprocessors and block processors, and put a SkippingInlineProcessor in
+    place of its stock inline pass; False (and the stock inline pass kept) when this Markdown release's inline
+    loop is not the one SkippingInlineProcessor was written against."""
+    for processor in [*md.preprocessors, *md.parser.blockprocessors]:
+        gate_expressions(processor)
+    for processor in md.treeprocessors:
+        if isinstance(processor, TocTreeprocessor):
+            _look_for_the_marker_first(processor)
+    return _replace_inline_pass(md)
+
+
+def _look_for_the_marker_first(toc: TocTreeprocessor) -> None:
+    """The toc extension walks the whole tree, joining the text of every element, to find a paragraph that is
+    its marker (`[TOC]`), in every article; where the marker is nowhere in the text, that walk finds nothing."""
+    replace_marker = toc.replace_marker
+
+    def replace_marker_if_present(root: Any, elem: Any) -> None:
+        if toc.marker in "".join(root.itertext()):
+            replace_marker(root, elem)
+
+    toc.replace_marker = replace_marker_if_present  # type: ignore[method-assign]
+
+
+def _replace_inline_pass(md: markdown.Markdown) -> bool:
     registry = md.treeprocessors
     if _sre is None or not _stock_loop_is_known() or type(registry["inline"]) is not InlineProcessor:
         return False
