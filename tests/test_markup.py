@@ -70,7 +70,7 @@ def test_the_same_text_as_python_markdowns_smarty() -> None:
         assert html.unescape(ours.render(body).html) == html.unescape(smarty.convert(body)), body[:80]
 
 
-# --- the accelerated inline pass (newsgen.inline) gives what Python-Markdown gives -------------------------
+# --- the accelerated renderer (newsgen.markdown_speed) gives what Python-Markdown gives -------------------------
 
 @functools.cache
 def bench_bodies(n: int = 1000) -> list[str]:

@@ -194,19 +194,11 @@ class GatedExpression:
     def _cannot_match(self, string: object, pos: int, endpos: int) -> bool:
         if not isinstance(string, str):
             return False  # let the expression itself say what is wrong
-        if pos == 0 and endpos >= len(string):  # the usual call: the whole text
-            for group in self.needles:
-                for needle in group:
-                    if needle in string:
-                        break
-                else:
-                    return True
-            return False
-        length = len(string)  # positions as the re module reads them: clamped to the string
-        start, end = min(max(pos, 0), length), min(max(endpos, 0), length)
+        if pos > 0 or endpos < len(string):  # the part the expression reads (slicing clamps as `re` does)
+            string = string[max(pos, 0) : max(endpos, 0)]
         for group in self.needles:
             for needle in group:
-                if string.find(needle, start, end) >= 0:
+                if needle in string:
                     break
             else:
                 return True
