@@ -55,6 +55,9 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            # A Renderer lives for one build, so templates cannot change under it: skip the
+            # up-to-date check (a stat per template per page) that auto_reload does on every lookup.
+            auto_reload=False,
         )
         self.env.filters.update(
             url=self.url, abs_url=self.abs_url, iso=self.iso, rfc822=self.rfc822,
