@@ -20,7 +20,7 @@ from . import __version__
 from . import config as config_module
 from .cache import Cache, PageDigests, Uncacheable, cache_dir, code_digest
 from .config import SiteConfig
-from .content import draft_date, find_sources, parse_article
+from .content import SourceArticle, draft_date, find_sources, parse_article
 from .errors import ContentError, Problem, UsageError
 from .formats import is_hugo_project
 from .markup import EXCERPT_LIMIT, MarkdownRenderer, MarkupTooComplex, RenderedBody
@@ -204,7 +204,15 @@ def _run(function: Callable[[Sequence[object]], list], items: Sequence[object], 
 
 
 # --- articles: read, parse front matter, render Markdown --------------------------------------
-ArticleValue = tuple  # (SourceArticle, RenderedBody)
+ArticleValue = tuple[SourceArticle, RenderedBody]
+
+
+def read_source(path: Path, source: str, config: SiteConfig) -> tuple[bytes, str | None] | list[Problem]:
+    """An article file's bytes and, for a Jekyll draft, the date it takes from the file; or the problem."""
+    try:
+        return path.read_bytes(), draft_date(path, source, config.zone)
+    except OSError as exc:
+        return [Problem(f"cannot read: {exc.strerror}", source)]
 
 
 def _parse_chunk(chunk: Sequence[object]) -> list[tuple[str, ArticleValue | list[Problem]]]:
@@ -262,12 +270,11 @@ def load_articles(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy, option
     for path in find_sources(site_dir):
         source = path.relative_to(site_dir).as_posix()
         order.append(source)
-        try:
-            raw = path.read_bytes()
-            file_date = draft_date(path, source, config.zone)
-        except OSError as exc:
-            values[source] = [Problem(f"cannot read: {exc.strerror}", source)]
+        read = read_source(path, source, config)
+        if isinstance(read, list):
+            values[source] = read
             continue
+        raw, file_date = read
         if cache is not None:
             keys[source] = cache.article_key(source, raw, f"{settings}|{file_date}")
             hit = cache.get_article(keys[source])

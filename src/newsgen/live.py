@@ -34,12 +34,13 @@ import jinja2
 from PIL import Image
 
 from . import config as config_module
-from .build import STATIC_DIR, BuildOptions, load_articles, parse_source, source_date_epoch, static_files
+from .build import (STATIC_DIR, ArticleValue, BuildOptions, load_articles, parse_source, read_source,
+                    source_date_epoch, static_files)
 from .config import SiteConfig
-from .content import SourceArticle, draft_date, find_sources
+from .content import SourceArticle, find_sources
 from .errors import ContentError, Problem
 from .formats import is_hugo_project
-from .markup import MarkdownRenderer, RenderedBody
+from .markup import MarkdownRenderer
 from .model import Article, Redirect, Site, Term, build_site
 from .plan import Feed, Page, check_collisions, plan_site
 from .render import Renderer
@@ -47,7 +48,6 @@ from .taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy
 from .urls import output_path, slugify
 from .watch import CONFIG_FILE
 
-ArticleValue = tuple[SourceArticle, RenderedBody]
 MEMO_PAGES = 256  # rendered pages kept per snapshot: an editor looks at a few, a crawler at all
 # SourceArticle fields an edit may change and still be patched in: they only show on pages. Every
 # other field (and any field added later) decides what pages exist, where, and what they list.
@@ -335,12 +335,10 @@ class LiveSite:
         """One article file, as `newsgen build` reads it."""
         config = self.config
         assert config is not None
-        path = self.site_dir / source
-        try:
-            raw = path.read_bytes()
-            file_date = draft_date(path, source, config.zone)
-        except OSError as exc:
-            return [Problem(f"cannot read: {exc.strerror}", source)]
+        read = read_source(self.site_dir / source, source, config)
+        if isinstance(read, list):
+            return read
+        raw, file_date = read
         if self._markdown is None:
             self._markdown = MarkdownRenderer(allow_raw_html=config.allow_raw_html, base_path=config.base_path)
         return parse_source(raw, source, config, self.taxonomy, self.hugo, self._markdown, file_date)
