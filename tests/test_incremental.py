@@ -181,3 +181,41 @@ def test_a_template_that_reads_deep_into_the_section_menu_is_rebuilt_when_those_
     build(site, BuildOptions(output=output, now=NOW))
     assert snapshot(output) == clean_build(site, tmp_path / "clean")
     assert "World (21)" in (output / "2023/02/02/story-number-1/index.html").read_text()
+
+
+def test_an_edited_article_re_renders_only_pages_that_show_it(site: Path, tmp_path: Path) -> None:
+    """A listing's own section, tag or author is digested by name, so the pages of that listing that
+    do not show the edited article are not rendered again (every story here has the same author)."""
+    output = tmp_path / "incremental" / "build"
+    build(site, BuildOptions(output=output, now=NOW))
+    (site / "content" / "2023" / "story-005.md").write_text(story(5, body="A rewritten body.\n"))
+    result = build(site, BuildOptions(output=output, now=NOW))
+    pages = snapshot(output)
+    assert pages == clean_build(site, tmp_path / "clean")
+    showing = [path for path, data in pages.items() if b"2023/06/06/story-number-5/" in data]
+    assert result.pages_by_kind["author"] > 5  # one author listing of many pages, like a newsroom's desk
+    # Besides those, its social card, the 404 page's latest list and the section and tag indexes'
+    # counts are rendered again: their templates read every article or term.
+    assert 0 < result.rendered <= len(showing) + 4 < sum(result.pages_by_kind.values()) / 4
+
+
+def test_a_template_that_reads_a_listings_term_deeply_is_rebuilt_when_its_articles_change(
+        site: Path, tmp_path: Path) -> None:
+    """Where a template reads more of the listing's term than its name, the term is digested whole."""
+    theme_listing = Path(__import__("newsgen").__file__).parent / "theme" / "templates" / "listing.html"
+    (site / "templates").mkdir()
+    (site / "templates" / "listing.html").write_text(theme_listing.read_text(encoding="utf-8").replace(
+        "<h1>{{ term.name }}</h1>", "<h1>{{ term.name }}</h1><p>Earliest: {{ term.articles[-1].title }}</p>"),
+        encoding="utf-8")
+    (site / "newsgen.yaml").write_text((site / "newsgen.yaml").read_text() + "feed_size: 3\n")
+    output = tmp_path / "incremental" / "build"
+    build(site, BuildOptions(output=output, now=NOW))
+    first_page = output / "category" / "world" / "index.html"
+    earliest = "Story number 0"  # World is number % 4 == 0; story 0 is dated 2023-01-01, the earliest
+    assert f"Earliest: {earliest}<" in first_page.read_text()
+
+    text = (site / "content" / "2023" / "story-000.md").read_text()
+    (site / "content" / "2023" / "story-000.md").write_text(text.replace(earliest, "A renamed early story"))
+    build(site, BuildOptions(output=output, now=NOW))
+    assert "Earliest: A renamed early story<" in first_page.read_text()
+    assert snapshot(output) == clean_build(site, tmp_path / "clean")

@@ -23,6 +23,7 @@ import json
 import os
 import pickle
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -144,6 +145,16 @@ class Uncacheable(Exception):
     """A page's data holds something we cannot digest faithfully: render it every time."""
 
 
+@dataclass(frozen=True)
+class TemplateReach:
+    """What a template and everything it extends, includes and imports can read."""
+
+    trees: tuple[nodes.Template, ...]
+    names: frozenset[str]  # every name loaded
+    attributes: frozenset[str]  # every attribute name read (see _attribute_names)
+    complete: bool  # False when a reference is computed, so the set of templates is unknown
+
+
 class PageDigests:
     """Digests of what each page's rendering can read. Articles and terms are digested once each."""
 
@@ -152,41 +163,71 @@ class PageDigests:
         self.env = env
         self._memo: dict[int, str] = {}
         self._alive: list[object] = []
-        self._trees: dict[str, str] = {}
+        self._globals_memo: dict[str, str] = {}
         self._uncacheable: set[str] = set()
-        self._templates: dict[str, tuple[set[str], set[str], list[str | None], set[str] | None]] = {}
+        self._parsed: dict[str, tuple[nodes.Template, set[str], set[str], list[str | None]]] = {}
+        self._reaches: dict[str, TemplateReach] = {}
+        self._shallow: dict[tuple[str, str], bool] = {}
         sources = _h(*(f"{p}\0{p.read_bytes().hex()}" for root in template_roots if root.is_dir()
                        for p in sorted(root.rglob("*")) if p.is_file()))
         self._base = _h(salt, sources, repr(site.config))
 
     def page(self, page: Page) -> str:
         return _h(self._base, self._globals(page.template), page.path, page.url, page.kind, page.template,
-                  page.source, self.value(page.context))
+                  page.source, self._context(page))
+
+    def _context(self, page: Page) -> str:
+        """The page's data. A listing's own term and feed are digested by their names and links only
+        when the templates read nothing else of them: otherwise one edited article would re-render
+        every page of its sections, tags and authors, though only the page listing it shows it."""
+        parts = []
+        for key, value in page.context.items():
+            kind = type(value)
+            if kind is Term and self._reads_shallowly(page.template, key, SHALLOW_TERM_FIELDS, in_context=True):
+                parts.append(f"{key}=T|{value.kind}|{value.name}|{value.slug}")
+            elif kind is Feed and self._reads_shallowly(page.template, key, SHALLOW_FEED_FIELDS, in_context=True):
+                parts.append(f"{key}=F|{value.title}|{value.url}|{sorted(value.paths.items())}")
+            else:
+                parts.append(f"{key}={self.value(value)}")
+        return "{" + ",".join(parts) + "}"
+
+    def _reads_shallowly(self, template: str, name: str, fields: frozenset[str], in_context: bool) -> bool:
+        """Whether every template a page renders with reads nothing of `name` (or of its items) but `fields`."""
+        if (template, name) not in self._shallow:
+            try:
+                reach = self._reach(template)
+                shallow = reach.complete and all(
+                    (reads := _reads_through(tree, name, in_context)) is not None and reads <= fields
+                    for tree in reach.trees)
+            except jinja2.TemplateError:
+                shallow = False
+            self._shallow[(template, name)] = shallow
+        return self._shallow[(template, name)]
 
     # --- template globals, as far as a page's templates reach them ------------------------------
     def _globals(self, name: str) -> str:
-        if name not in self._trees:
+        if name not in self._globals_memo:
             try:
-                self._trees[name] = self._globals_for(name)
+                self._globals_memo[name] = self._globals_for(name)
             except Uncacheable:
-                self._trees[name] = ""
+                self._globals_memo[name] = ""
                 self._uncacheable.add(name)
         if name in self._uncacheable:
             raise Uncacheable(f"a global of {name}")
-        return self._trees[name]
+        return self._globals_memo[name]
 
     def _globals_for(self, name: str) -> str:
         if not name.endswith((".html", ".xml", ".txt")):
             return ""  # rendered in Python (feed.json) from the page data alone
         try:
-            names, attributes, complete, shallow_nav = self._reach(name)
+            reach = self._reach(name)
         except jinja2.TemplateError:
             return "unparsed"  # rendering will report it; nothing to reuse
         # Every page shows the section menu: were it digested deeply, one edited article would
         # re-render every page of its sections' neighbours.
-        deep = not (complete and shallow_nav)
+        deep = not self._reads_shallowly(name, "nav", SHALLOW_TERM_FIELDS, in_context=False)
         parts = []
-        reached = set(self.env.globals) if not complete else names & set(self.env.globals)
+        reached = set(self.env.globals) if not reach.complete else reach.names & set(self.env.globals)
         for global_name in sorted(reached - set(DEFAULT_NAMESPACE)):
             if global_name == "model":
                 parts.append("model:" + self._site_digest())
@@ -197,42 +238,41 @@ class PageDigests:
                 parts.append(f"{global_name}:" + self.value(self.env.globals[global_name]))
         return _h(*parts)
 
-    def _reach(self, name: str) -> tuple[set[str], set[str], bool, bool]:
-        """Names and attribute names used by a template and all it extends, includes, imports; whether
-        that set is complete; and whether `nav`'s terms are read for their own fields only."""
-        names: set[str] = set()
-        attributes: set[str] = set()
+    def _reach(self, name: str) -> TemplateReach:
+        """A template and all it extends, includes, imports, read once per build."""
+        if name in self._reaches:
+            return self._reaches[name]
+        trees, names, attributes = [], set(), set()
         seen: set[str] = set()
         todo = [name]
         complete = True
-        shallow_nav = True
         while todo:
             current = todo.pop()
             if current in seen:
                 continue
             seen.add(current)
-            file_names, file_attributes, references, nav_reads = self._read_template(current)
+            tree, file_names, file_attributes, references = self._parse(current)
+            trees.append(tree)
             names |= file_names
             attributes |= file_attributes
-            shallow_nav = shallow_nav and nav_reads is not None and nav_reads <= SHALLOW_TERM_FIELDS
             for referenced in references:
                 if referenced is None:
                     complete = False
                 else:
                     todo.append(referenced)
-        return names, attributes, complete, shallow_nav
+        self._reaches[name] = TemplateReach(tuple(trees), frozenset(names), frozenset(attributes), complete)
+        return self._reaches[name]
 
-    def _read_template(self, name: str) -> tuple[set[str], set[str], list[str | None], set[str] | None]:
-        if name not in self._templates:
+    def _parse(self, name: str) -> tuple[nodes.Template, set[str], set[str], list[str | None]]:
+        if name not in self._parsed:
             source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
             tree = self.env.parse(source)
             # Every name the template loads. Not meta.find_undeclared_variables: it leaves out names that
             # are environment globals, which are exactly the ones this digest is looking for. Local
             # names that shadow a global only make the digest cover more than it must.
             loaded = {node.name for node in tree.find_all(nodes.Name) if node.ctx == "load"}
-            self._templates[name] = (loaded, _attribute_names(tree), list(meta.find_referenced_templates(tree)),
-                                     _reads_through(tree, "nav"))
-        return self._templates[name]
+            self._parsed[name] = (tree, loaded, _attribute_names(tree), list(meta.find_referenced_templates(tree)))
+        return self._parsed[name]
 
     def _site_digest(self) -> str:
         site = self.site
@@ -273,36 +313,67 @@ class PageDigests:
 
 
 SHALLOW_TERM_FIELDS = frozenset({"kind", "name", "slug", "url", "ref"})  # what "kind|name|slug" determines
+SHALLOW_FEED_FIELDS = frozenset({"title", "url", "paths"})  # a feed's links, as every page's <head> shows them
 
 
-def _reads_through(tree: nodes.Template, global_name: str) -> set[str] | None:
-    """The attributes a template reads on a sequence global's items (`{% for t in nav %}{{ t.name }}`),
-    or None when it uses them any other way (passes them to a macro, a filter, a `set`...): then
-    anything they lead to may be read."""
+PAGE_FIELDS = frozenset({"url", "path", "kind", "template", "source"})  # Page's own scalar fields
+
+
+def _reads_through(tree: nodes.Template, name: str, in_context: bool) -> set[str] | None:
+    """The attributes a template reads on the terms a name stands for: the name's own (`term.name`)
+    and, for a sequence, its items' (`{% for t in nav %}{{ t.name }}`). For a page-context name,
+    `page.context.<name>` counts as the name. None when they are used any other way (passed to a macro
+    or a filter, `set` to another name...): then anything they lead to may be read."""
     reads: set[str] = set()
-    # Names standing for the global itself or for one of its items. A loop variable is found by its
-    # loop (the walk meets `for` before its body); a name reused for something else only adds reads.
+    # Names standing for one of the sequence's items. A loop variable is found by its loop (the walk
+    # meets `for` before its body); a name reused for something else only adds reads.
     items: set[str] = set()
 
-    def visit(node: nodes.Node, parent: nodes.Node | None) -> bool:
-        if isinstance(node, nodes.Name) and node.ctx == "load" and (node.name == global_name or node.name in items):
-            is_item = node.name in items
-            if isinstance(parent, nodes.Getattr) and is_item:
-                reads.add(parent.attr)
-            elif isinstance(parent, nodes.For) and parent.iter is node and not is_item:
-                targets = parent.target.items if isinstance(parent.target, nodes.Tuple) else [parent.target]
-                if not all(isinstance(t, nodes.Name) for t in targets) or len(targets) != 1:
-                    return False
-                items.add(targets[0].name)  # type: ignore[attr-defined]
-            elif isinstance(parent, nodes.If) and parent.test is node:
-                pass  # `{% if nav %}`
-            elif isinstance(parent, nodes.Test) and parent.name == "sameas":
-                pass  # identity, as in "is this the current section"
-            else:
+    def used(path: list[nodes.Node]) -> bool:
+        """Whether the expression at the end of path (ancestors first) is used in a way we follow."""
+        node, parent = path[-1], path[-2]
+        if isinstance(parent, nodes.Getattr):
+            reads.add(parent.attr)
+        elif isinstance(parent, nodes.For) and parent.iter is node:
+            targets = parent.target.items if isinstance(parent.target, nodes.Tuple) else [parent.target]
+            if len(targets) != 1 or not isinstance(targets[0], nodes.Name):
                 return False
-        return all(visit(child, node) for child in node.iter_child_nodes())
+            items.add(targets[0].name)
+        elif isinstance(parent, (nodes.If, nodes.CondExpr)) and parent.test is node:
+            pass  # `{% if nav %}`
+        elif isinstance(parent, nodes.Test) and parent.name in ("sameas", "defined", "undefined", "none"):
+            pass  # identity or presence, as in "is this the current section"
+        elif isinstance(parent, nodes.Filter) and parent.name in ("default", "d") and parent.node is node:
+            return used(path[:-1])  # `x | default(none)` is x, or a constant
+        else:
+            return False
+        return True
 
-    return reads if visit(tree, None) else None
+    def page_used(path: list[nodes.Node]) -> bool:
+        """`page.url` reads nothing of the data; `page.context.<name>` is the name; other uses are unknown."""
+        parent = path[-2]
+        if not isinstance(parent, nodes.Getattr):
+            return False
+        if parent.attr in PAGE_FIELDS:
+            return True
+        grand = path[-3]
+        if parent.attr != "context" or not isinstance(grand, (nodes.Getattr, nodes.Getitem)):
+            return False
+        key = grand.attr if isinstance(grand, nodes.Getattr) else getattr(grand.arg, "value", None)
+        if not isinstance(key, str):
+            return False  # page.context[computed]: could be the name
+        return key != name or used(path[:-2])  # path[:-2] ends with page.context.<name>
+
+    def visit(path: list[nodes.Node]) -> bool:
+        node = path[-1]
+        if isinstance(node, nodes.Name) and node.ctx == "load":
+            if (node.name == name or node.name in items) and not used(path):
+                return False
+            if in_context and node.name == "page" and not page_used(path):
+                return False
+        return all(visit([*path, child]) for child in node.iter_child_nodes())
+
+    return reads if visit([tree]) else None
 
 
 def _attribute_names(tree: nodes.Template) -> set[str]:
