@@ -219,3 +219,31 @@ def test_a_template_that_reads_a_listings_term_deeply_is_rebuilt_when_its_articl
     build(site, BuildOptions(output=output, now=NOW))
     assert "Earliest: A renamed early story<" in first_page.read_text()
     assert snapshot(output) == clean_build(site, tmp_path / "clean")
+
+
+def test_an_articles_fields_depend_on_its_neighbours_and_the_clock_only_where_the_page_cache_knows_it(
+        make_site, tmp_path: Path) -> None:
+    """The page cache digests an article by its file's cache key plus model.NOT_FROM_FILE. The same
+    file among different neighbours, at a different time, may differ in those fields and no other."""
+    from dataclasses import fields
+
+    from newsgen.build import load_site
+    from newsgen.model import NOT_FROM_FILE
+
+    same = article("The same story", "2024-07-01T09:00:00+00:00", "Body.\n", categories=["Économie"],
+                   tags=["Zürich"], authors=["ana ruiz"])
+    config = "title: T\nbase_url: https://example.org/\ntimezone: UTC\npermalink: '{category}/{slug}/'\n"
+    alone = make_site({"newsgen.yaml": config, "content/same.md": same})
+    # Neighbours take the plain slugs of its section and tag ("Economie" and "Économie" are two
+    # sections that slugify alike; the first in order keeps the plain slug), and spell its author
+    # otherwise (the most used spelling is shown).
+    crowd = make_site({"newsgen.yaml": config, "content/same.md": same, **{
+        f"content/other-{n}.md": article(f"Other {n}", "2024-05-01T09:00:00+00:00", "Text.\n",
+                                         categories=["Economie"], tags=["Zurich"], authors=["Ana Ruiz"])
+        for n in range(2)}})
+    first, _ = load_site(alone, BuildOptions(now=datetime(2024, 6, 1, tzinfo=timezone.utc), future=True))
+    second, _ = load_site(crowd, BuildOptions(now=datetime(2024, 8, 1, tzinfo=timezone.utc), future=True))
+    before = next(a for a in first.articles if a.source == "content/same.md")
+    after = next(a for a in second.articles if a.source == "content/same.md")
+    differing = {f.name for f in fields(before) if getattr(before, f.name) != getattr(after, f.name)}
+    assert differing == set(NOT_FROM_FILE)  # each varies here, so the test would notice one that does not

@@ -116,7 +116,7 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
     result.site = site
     if options.strict and site.notices:
         raise ContentError([Problem(f"warning: {n.message} (--strict)", n.path, n.line, n.field) for n in site.notices])
-    pages = plan_site(site, reference=epoch)
+    pages = plan_site(site, reference=epoch, related=cache.related(site) if cache is not None else None)
     statics = static_files(site_dir)
     check_collisions(pages, {path: f"{STATIC_DIR}/{path}" for path in statics})
     renderer = Renderer(site_dir, site)
@@ -215,13 +215,13 @@ def read_source(path: Path, source: str, config: SiteConfig) -> tuple[bytes, str
         return [Problem(f"cannot read: {exc.strerror}", source)]
 
 
-def _parse_chunk(chunk: Sequence[object]) -> list[tuple[str, ArticleValue | list[Problem]]]:
+def _parse_chunk(chunk: Sequence[object]) -> list[tuple[str, str, ArticleValue | list[Problem]]]:
     config, taxonomy, hugo = _WORK["article_settings"]  # type: ignore[misc]
     markdown = _WORK.get("markdown")
     if markdown is None:  # one converter per process: they are stateful
         markdown = _WORK["markdown"] = MarkdownRenderer(allow_raw_html=config.allow_raw_html,
                                                         base_path=config.base_path)
-    out: list[tuple[str, ArticleValue | list[Problem]]] = []
+    out: list[tuple[str, str, ArticleValue | list[Problem]]] = []
     cache: Cache | None = _WORK.get("cache")  # type: ignore[assignment]
     site_dir: Path = _WORK["site_dir"]  # type: ignore[assignment]
     for source, key, file_date in chunk:  # type: ignore[misc]
@@ -231,12 +231,12 @@ def _parse_chunk(chunk: Sequence[object]) -> list[tuple[str, ArticleValue | list
             if cache is not None:  # the file may have changed since the parent looked: key what we parse
                 key = cache.article_key(source, raw, _WORK["key_settings"] + f"|{file_date}")  # type: ignore
         except OSError as exc:
-            out.append((source, [Problem(f"cannot read: {exc.strerror}", source)]))
+            out.append((source, key, [Problem(f"cannot read: {exc.strerror}", source)]))
             continue
         value = parse_source(raw, source, config, taxonomy, hugo, markdown, file_date)  # type: ignore[arg-type]
         if cache is not None and not isinstance(value, list):
             cache.put_article(key, value)  # in the worker, so writing the cache is parallel too
-        out.append((source, value))
+        out.append((source, key, value))
     return out
 
 
@@ -280,13 +280,17 @@ def load_articles(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy, option
             hit = cache.get_article(keys[source])
             if hit is not None:
                 values[source] = hit
+                cache.keys[source] = keys[source]
                 continue
         todo.append((source, keys.get(source, ""), file_date))
 
     _WORK.update(article_settings=(config, taxonomy, hugo), cache=cache, site_dir=site_dir, key_settings=settings)
     try:
-        for source, value in _run(_parse_chunk, todo, _workers(options, len(todo)), "articles", options.progress):
+        for source, key, value in _run(_parse_chunk, todo, _workers(options, len(todo)), "articles",
+                                       options.progress):
             values[source] = value
+            if cache is not None:  # the key of the bytes the worker parsed: the file may have changed since
+                cache.keys[source] = key
     finally:
         _WORK.clear()
     if stats is not None:
@@ -325,7 +329,7 @@ def _known_pages(pages: list[Page], renderer: Renderer, site_dir: Path, salt: st
     if cache is None:
         return [(None, None)] * len(pages)
     roots = (site_dir / TEMPLATES_DIR, THEME_DIR / TEMPLATES_DIR)
-    digester = PageDigests(renderer.site, renderer.env, roots, salt)
+    digester = PageDigests(renderer.site, renderer.env, roots, salt, cache.keys)
     known: list[tuple[str | None, str | None]] = []
     for page in pages:
         try:

@@ -1,14 +1,19 @@
 """A memo of the expensive pure steps, keyed by a digest of everything each step reads.
 
-Two stores live in a folder beside the build folder (`.<build-name>.newsgen-cache`):
+Three stores live in a folder beside the build folder (`.<build-name>.newsgen-cache`):
 
 - articles/<key>: one article file parsed and its Markdown rendered. The key covers the file's path
   and bytes, the config values parsing and rendering read (time zone, default author, raw HTML),
   and the code digest.
+- related.pickle: every article's related articles, with the digest of the articles' order and tags
+  they were ranked from.
 - pages.json: page digest -> sha256 of the bytes that page rendered to. The digest covers the page's
-  own fields and data (articles, terms, feeds, deeply), the site config, every template source, and
-  the template globals (`nav`, `model`) as far as the page's templates can reach them. A page whose
-  digest is known, and whose file in the previous build has that sha256, is linked, not rendered.
+  own fields and data, the site config, every template source, and the template globals (`nav`,
+  `model`) as far as the page's templates can reach them. An article counts by its file's cache key
+  plus the fields the model derives from other articles and the clock (model.NOT_FROM_FILE); a term
+  or feed by all its articles, or by its name and links only where the templates read no more of it.
+  A page whose digest is known, and whose file in the previous build has that sha256, is linked,
+  not rendered.
 
 The code digest (newsgen's own sources and the Markdown and Jinja versions) is part of every key, so
 a changed newsgen never reuses what an older one computed. A missing, corrupt or foreign cache only
@@ -35,8 +40,8 @@ from jinja2.defaults import DEFAULT_NAMESPACE
 
 from .config import SiteConfig
 from .content import Moment
-from .model import Article, Site, Term, TermRef
-from .plan import Feed, Page
+from .model import NOT_FROM_FILE, Article, Site, Term, TermRef
+from .plan import Feed, Page, RelatedTable, related_key, related_table
 
 PACKAGE_DIR = Path(__file__).parent
 
@@ -79,9 +84,11 @@ class Cache:
         self.salt = salt
         self._articles = folder / "articles"
         self._pages_file = folder / "pages.json"
+        self._related_file = folder / "related.pickle"
         self.pages_before = self._read_pages()
         self.pages: dict[str, str] = {}
         self.used_articles: set[str] = set()
+        self.keys: dict[str, str] = {}  # article source -> the key of the value this build uses
         self.hits = 0
 
     # --- articles ---------------------------------------------------------------------------
@@ -105,6 +112,25 @@ class Cache:
             _atomic_write(self._articles / key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             pass  # a full disk or read-only folder costs the memo, never the build
+
+    # --- related articles -------------------------------------------------------------------
+    def related(self, site: Site) -> RelatedTable:
+        """plan.related_table(site), from the previous build when the articles' order and tags are the same."""
+        key = _h(self.salt, *related_key(site))
+        try:
+            with open(self._related_file, "rb") as handle:
+                kept_key, table = pickle.load(handle)
+            if kept_key == key:
+                return table
+        except Exception:  # missing, truncated or foreign: compute it
+            pass
+        table = related_table(site)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _atomic_write(self._related_file, pickle.dumps((key, table), protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass
+        return table
 
     # --- pages ------------------------------------------------------------------------------
     def _read_pages(self) -> dict[str, str]:
@@ -158,8 +184,10 @@ class TemplateReach:
 class PageDigests:
     """Digests of what each page's rendering can read. Articles and terms are digested once each."""
 
-    def __init__(self, site: Site, env: jinja2.Environment, template_roots: Iterable[Path], salt: str):
+    def __init__(self, site: Site, env: jinja2.Environment, template_roots: Iterable[Path], salt: str,
+                 article_keys: dict[str, str] | None = None):
         self.site = site
+        self._article_keys = article_keys or {}
         self.env = env
         self._memo: dict[int, str] = {}
         self._alive: list[object] = []
@@ -293,14 +321,19 @@ class PageDigests:
             return "[" + ",".join(memo.get(id(v)) or self.value(v) for v in value) + "]"
         if isinstance(value, (str, int, float, bool)):
             return f"{type(value).__name__}:{value!r}"
-        if isinstance(value, (Moment, TermRef, SiteConfig, datetime, date)):
+        if isinstance(value, (Moment, SiteConfig, datetime, date)):
             return repr(value)
         if isinstance(value, dict):
             return "{" + ",".join(f"{self.value(k)}={self.value(v)}" for k, v in value.items()) + "}"
         if isinstance(value, (tuple, list)):
             return "[" + ",".join(self.value(v) for v in value) + "]"
         if isinstance(value, Article):
-            result = "A" + _h(repr(value))
+            key = self._article_keys.get(value.source)
+            # The cache key covers everything read from the file; a repr of ~5 kB costs a hundred times more.
+            result = "A" + (_h(key, *(self.value(getattr(value, name)) for name in NOT_FROM_FILE)) if key
+                            else _h(repr(value)))
+        elif isinstance(value, TermRef):  # shared by every article of its term: one repr each
+            result = repr(value)
         elif isinstance(value, Term):
             result = "T" + _h(value.kind, value.name, value.slug, *(self.value(a) for a in value.articles))
         elif isinstance(value, Feed):

@@ -164,6 +164,13 @@ def _display_names(sources: list[SourceArticle], attribute: str) -> dict[str, st
     return {key: min(counts, key=lambda n: (-counts[n], n)) for key, counts in spellings.items()}
 
 
+# The fields of an Article that build_site takes from something besides the article's own file and
+# the settings (config, taxonomy): the other articles (a term's display name and slug) and the clock.
+# The page cache digests an article by its file's cache key plus these fields, so a field derived
+# from anything else must be listed here (test_incremental checks it against varied neighbours).
+NOT_FROM_FILE = ("categories", "tags", "author_refs", "url", "scheduled")
+
+
 def build_site(
     config: SiteConfig,
     sources: list[SourceArticle],

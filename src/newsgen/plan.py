@@ -82,15 +82,30 @@ def related_index(site: Site) -> RelatedIndex:
     return position, {t.slug: tuple(position[a.source] for a in t.articles) for t in site.tags}
 
 
-def related_articles(article: Article, site: Site, index: RelatedIndex) -> tuple[Article, ...]:
-    """Articles sharing the most tags with this one, newest first among equals."""
+def related_positions(article: Article, index: RelatedIndex) -> tuple[int, ...]:
+    """Positions of the articles sharing the most tags with this one, newest first among equals."""
     position, tag_positions = index
     # Counting positions in ascending order makes the counter's order newest first; a stable sort by
     # count (in C, with itemgetter) then keeps the newest first among equals.
     shared = Counter(sorted(itertools.chain.from_iterable(tag_positions[tag.slug] for tag in article.tags)))
     del shared[position[article.source]]
     best = sorted(shared.items(), key=operator.itemgetter(1), reverse=True)[:RELATED_COUNT]
-    return tuple(site.articles[i] for i, _ in best)
+    return tuple(i for i, _ in best)
+
+
+RelatedTable = dict[str, tuple[int, ...]]  # article source -> its related articles' positions in site.articles
+
+
+def related_table(site: Site) -> RelatedTable:
+    """Every article's related articles. A pure function of the articles' order and tags, so a build
+    may keep it and reuse it while those are unchanged (see related_key)."""
+    index = related_index(site)
+    return {a.source: related_positions(a, index) for a in site.articles}
+
+
+def related_key(site: Site) -> tuple[str, ...]:
+    """Everything related_table reads: the articles in order, with their tags."""
+    return tuple(f"{a.source}\0{'|'.join(t.slug for t in a.tags)}" for a in site.articles)
 
 
 def news_sitemap_articles(site: Site, reference: datetime | None) -> tuple[Article, ...]:
@@ -110,8 +125,9 @@ def card_url(article: Article) -> str:
     return article.url.rsplit(".", 1)[0] + ".card.png"
 
 
-def plan_site(site: Site, reference: datetime | None = None) -> list[Page]:
-    """Every file of the site, in a stable order. Raises ContentError on two writers of one path."""
+def plan_site(site: Site, reference: datetime | None = None, related: RelatedTable | None = None) -> list[Page]:
+    """Every file of the site, in a stable order. Raises ContentError on two writers of one path.
+    `related` is related_table(site), when the caller kept it from a build with the same related_key."""
     config = site.config
     pages: list[Page] = []
     home_feed = _feed(config.title, "", site.articles, config.feed_size)
@@ -120,7 +136,7 @@ def plan_site(site: Site, reference: datetime | None = None) -> list[Page]:
         for term in (*site.categories, *site.tags, *site.authors)
     }
     category_members = {term.slug: term.articles for term in site.categories}
-    index = related_index(site)
+    related = related if related is not None else related_table(site)
 
     for article in site.articles:
         section = article.section
@@ -133,7 +149,7 @@ def plan_site(site: Site, reference: datetime | None = None) -> list[Page]:
         pages.append(Page(output_path(article.url), article.url, "article", "article.html", article.source, {
             "article": article,
             "more_in_section": more_in_section,
-            "related": related_articles(article, site, index),
+            "related": tuple(site.articles[i] for i in related[article.source]),
             "social_card": card,
         }))
         if card:
