@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from newsgen.build import PARALLEL_MIN, BuildOptions, BuildResult, build
+from newsgen.errors import ContentError
 from newsgen.cache import cache_dir
 
 from conftest import article
@@ -33,7 +34,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 def clean_build(site: Path, folder: Path, **options: object) -> dict[str, bytes]:
     output = folder / "build"
-    build(site, BuildOptions(output=output, now=NOW, **options))  # type: ignore[arg-type]
+    build(site, BuildOptions(output=output, **({"now": NOW} | options)))  # type: ignore[arg-type]
     assert not cache_dir(output).exists() or options.get("cache", True)
     return snapshot(output)
 
@@ -247,3 +248,58 @@ def test_an_articles_fields_depend_on_its_neighbours_and_the_clock_only_where_th
     after = next(a for a in second.articles if a.source == "content/same.md")
     differing = {f.name for f in fields(before) if getattr(before, f.name) != getattr(after, f.name)}
     assert differing == set(NOT_FROM_FILE)  # each varies here, so the test would notice one that does not
+
+
+def test_a_build_with_nothing_changed_reuses_the_last_build_whole_and_sees_every_change(
+        site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unchanged site is recognised without parsing or digesting anything, and yet the clock, the
+    options, SOURCE_DATE_EPOCH and taxonomies.yaml each make a build that equals a clean one."""
+    output = tmp_path / "incremental" / "build"
+    build(site, BuildOptions(output=output, now=NOW))
+    # Wreck every store but the last build's memo: a build that looked at them would parse and render.
+    for path in cache_dir(output).rglob("*"):
+        if path.is_file() and path.name != "build.pickle" and "spare" not in path.parts:
+            path.write_bytes(b"\x80garbage")
+    again = build(site, BuildOptions(output=output, now=NOW))
+    assert (again.parsed, again.rendered, again.written) == (0, 0, 0)
+    assert again.pages_by_kind["article"] == COUNT and len(again.summary.articles) == COUNT
+
+    content = site / "content" / "2023"
+    (content / "later.md").write_text(article("Due on the third", "2024-06-03T08:00:00+00:00", "Soon.\n"))
+    (content / "draft.md").write_text(article("A draft", "2023-03-03T08:00:00+00:00", "Not yet.\n", draft="true"))
+    steps: list[tuple[str, dict[str, object]]] = [
+        ("write a scheduled article and a draft", {}),
+        ("the clock passes the scheduled article's time", {"now": datetime(2024, 6, 4, tzinfo=timezone.utc)}),
+        ("the clock is set back before it", {}),
+        ("with --drafts", {"drafts": True}),
+        ("with --future", {"future": True}),
+        ("SOURCE_DATE_EPOCH set", {"epoch": "1685577600"}),  # 2023-06-01: its two days have news
+        ("taxonomies.yaml renames a section", {"taxonomy": "categories:\n  terms:\n    - name: World\n"
+                                                           "      formerly: [Globe]\n"}),
+    ]
+    published: list[dict[str, bool]] = []
+    for number, (name, change) in enumerate(steps):
+        if "epoch" in change:
+            monkeypatch.setenv("SOURCE_DATE_EPOCH", str(change["epoch"]))
+        if "taxonomy" in change:
+            (site / "taxonomies.yaml").write_text(str(change["taxonomy"]))
+        options = {key: value for key, value in change.items() if key in ("now", "drafts", "future")}
+        options.setdefault("now", NOW)
+        build(site, BuildOptions(output=output, **options))  # type: ignore[arg-type]
+        expected = clean_build(site, tmp_path / f"clean-{number}", **options)
+        assert snapshot(output) == expected, f"after '{name}' the incremental build differs from a clean one"
+        published.append({"due": any("due-on-the-third" in p for p in expected),
+                          "draft": any("a-draft" in p for p in expected), "redirect": "category/globe/index.html" in expected})
+    # the steps did change the site: the scheduled article, the draft and the old section's redirect come and go
+    assert [p["due"] for p in published] == [False, True, False, False, True, False, False]
+    assert [p["draft"] for p in published] == [False, False, False, True, False, False, False]
+    assert published[-1]["redirect"] and not published[-2]["redirect"]
+
+
+def test_a_strict_build_fails_on_warnings_though_nothing_changed(make_site, tmp_path: Path) -> None:
+    site = make_site({"content/a.md": article("A", "2023-01-01T00:00:00+00:00", "Text.\n", tags=["Zurich", "Zürich"])})
+    output = tmp_path / "build"
+    first = build(site, BuildOptions(output=output, now=NOW))
+    assert first.summary.warnings
+    with pytest.raises(ContentError, match="--strict"):
+        build(site, BuildOptions(output=output, now=NOW, strict=True))

@@ -18,13 +18,13 @@ from pathlib import Path
 
 from . import __version__
 from . import config as config_module
-from .cache import Cache, PageDigests, Uncacheable, cache_dir, code_digest
+from .cache import BuildMemo, Cache, PageDigests, Uncacheable, cache_dir, code_digest, hash_parts, template_digest
 from .config import SiteConfig
 from .content import SourceArticle, draft_date, find_sources, parse_article
 from .errors import ContentError, Problem, UsageError
 from .formats import is_hugo_project
 from .markup import EXCERPT_LIMIT, MarkdownRenderer, MarkupTooComplex, RenderedBody
-from .model import Site, build_site
+from .model import Site, SiteSummary, build_site, summarise, valid_between
 from .plan import Page, check_collisions, plan_site
 from .render import TEMPLATES_DIR, THEME_DIR, Renderer
 from .taxonomy import Taxonomy, load_taxonomy
@@ -53,7 +53,7 @@ class BuildOptions:
 
 @dataclass
 class BuildResult:
-    site: Site
+    summary: SiteSummary
     output: Path
     pages_by_kind: Counter[str] = field(default_factory=Counter)
     static_files: int = 0
@@ -89,17 +89,40 @@ def static_files(site_dir: Path) -> dict[str, Path]:
     return found
 
 
-def load_site(site_dir: Path, options: BuildOptions, cache: Cache | None = None,
-              stats: BuildResult | None = None) -> tuple[Site, datetime | None]:
-    """Everything before rendering: config, content, Markdown, model. No output is touched."""
+@dataclass(frozen=True)
+class Inputs:
+    """What a build reads before it parses anything: settings, the article files keyed by their bytes,
+    static files. Enough to tell that nothing changed since the last build."""
+
+    config: SiteConfig
+    taxonomy: Taxonomy
+    now: datetime
+    epoch: datetime | None  # SOURCE_DATE_EPOCH
+    files: list[ArticleFile]
+    statics: dict[str, Path]
+
+
+def read_inputs(site_dir: Path, options: BuildOptions, cache: Cache | None = None) -> Inputs:
     config = config_module.with_overrides(config_module.load(site_dir), options.base_url)
     epoch = source_date_epoch()
     now = options.now or epoch or datetime.now(timezone.utc)
     taxonomy = load_taxonomy(site_dir)
-    sources, bodies = load_articles(site_dir, config, taxonomy, options, cache, stats)
-    site = build_site(config, sources, bodies, now, include_drafts=options.drafts, include_future=options.future,
-                      taxonomy=taxonomy)
-    return site, epoch
+    return Inputs(config, taxonomy, now, epoch, scan_articles(site_dir, config, taxonomy, cache),
+                  static_files(site_dir))
+
+
+def make_site(site_dir: Path, inputs: Inputs, options: BuildOptions, cache: Cache | None = None,
+              stats: BuildResult | None = None) -> Site:
+    """Articles parsed (or taken from the cache) and the model made. No output is touched."""
+    sources, bodies = load_articles(site_dir, inputs.config, inputs.taxonomy, options, cache, stats, inputs.files)
+    return build_site(inputs.config, sources, bodies, inputs.now, include_drafts=options.drafts,
+                      include_future=options.future, taxonomy=inputs.taxonomy)
+
+
+def load_site(site_dir: Path, options: BuildOptions) -> tuple[Site, datetime | None]:
+    """Everything before rendering: config, content, Markdown, model."""
+    inputs = read_inputs(site_dir, options)
+    return make_site(site_dir, inputs, options), inputs.epoch
 
 
 def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult:
@@ -111,49 +134,73 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
     salt = f"{__version__}:{code_digest()}"
     cache_folder = options.cache_folder or cache_dir(output)
     cache = Cache(cache_folder, salt) if options.cache else None
-    result = BuildResult(site=None, output=output)  # type: ignore[arg-type]  # set just below
-    site, epoch = load_site(site_dir, options, cache, result)
-    result.site = site
-    if options.strict and site.notices:
-        raise ContentError([Problem(f"warning: {n.message} (--strict)", n.path, n.line, n.field) for n in site.notices])
-    pages = plan_site(site, reference=epoch, related=cache.related(site) if cache is not None else None)
-    statics = static_files(site_dir)
-    check_collisions(pages, {path: f"{STATIC_DIR}/{path}" for path in statics})
-    renderer = Renderer(site_dir, site)
+    result = BuildResult(summary=None, output=output)  # type: ignore[arg-type]  # set below
+    inputs = read_inputs(site_dir, options, cache)
+    static_bytes = {path: source.read_bytes() for path, source in inputs.statics.items()}
+    static_digests = {path: digest(data) for path, data in static_bytes.items()}
+    templates = template_digest((site_dir / TEMPLATES_DIR, THEME_DIR / TEMPLATES_DIR))
+    fingerprint = _fingerprint(inputs, site_dir, salt, templates, static_digests, options)
 
     try:
         # The tree a build replaces is kept in the cache folder: the next build updates it in place of
         # making a whole new one (write.py).
         spare = cache_folder / "spare" if cache is not None else None
-        with Staging(output, keep=site.config.keep, spare=spare) as staging:
-            static_bytes = {path: source.read_bytes() for path, source in statics.items()}
-            static_digests = {path: digest(data) for path, data in static_bytes.items()}
+        with Staging(output, keep=inputs.config.keep, spare=spare) as staging:
+            last = cache.last_build(fingerprint, inputs.now) if cache is not None and fingerprint else None
+            if last is not None and staging.is_current(last.files):
+                # Same inputs as the build that made this folder, which is as it left it: the same site.
+                result.summary, result.pages_by_kind, result.static_files = last.summary, last.pages, last.statics
+                result.seconds = time.perf_counter() - started
+                return result
+            site = make_site(site_dir, inputs, options, cache, result)
+            result.summary = summarise(site)
+            if options.strict and site.notices:
+                raise ContentError([Problem(f"warning: {n.message} (--strict)", n.path, n.line, n.field)
+                                    for n in site.notices])
+            pages = plan_site(site, reference=inputs.epoch,
+                              related=cache.related(site) if cache is not None else None)
+            check_collisions(pages, {path: f"{STATIC_DIR}/{path}" for path in inputs.statics})
+            renderer = Renderer(site_dir, site)
             # Pages may read static files while rendering (a picture's size, say): they are inputs too.
-            known = _known_pages(pages, renderer, site_dir, f"{salt}|{sorted(static_digests.items())}", cache)
-            if cache is not None and all(sha for _, sha in known):
-                files = {page.path: sha for page, (_, sha) in zip(pages, known)}
-                files |= static_digests
-                if staging.is_current(files):
-                    # Every file is known and already in place: swapping in an identical tree would
-                    # only cost a link and an unlink per file. The staging folder is dropped unused.
-                    cache.pages = {key: sha for key, sha in known if key and sha}  # type: ignore[misc]
-                    cache.save()
-                    return _finish(result, pages, statics, started)
-            staging.open_tree()
-            problems = _render_all(pages, known, renderer, staging, cache, options, result)
-            if problems:
-                raise ContentError(problems)
-            for path, data in static_bytes.items():
-                staging.write(path, data)
-            staging.commit()
+            known = _known_pages(pages, renderer, templates, f"{salt}|{sorted(static_digests.items())}", cache)
+            files = {page.path: sha for page, (_, sha) in zip(pages, known)} | static_digests
+            if cache is not None and all(sha for _, sha in known) and staging.is_current(files):
+                # Every file is known and already in place: swapping in an identical tree would
+                # only cost a link and an unlink per file. The staging folder is dropped unused.
+                cache.pages = {key: sha for key, sha in known if key and sha}  # type: ignore[misc]
+            else:
+                staging.open_tree()
+                problems = _render_all(pages, known, renderer, staging, cache, options, result)
+                if problems:
+                    raise ContentError(problems)
+                for path, data in static_bytes.items():
+                    staging.write(path, data)
+                staging.commit()
+                result.written = staging.written
+                result.changed = staging.changed_paths()
+                files = staging.files
+            _finish(result, pages, inputs.statics, started)
             if cache is not None:
+                if fingerprint:
+                    cache.keep_build(BuildMemo(fingerprint, files, result.summary, result.pages_by_kind,
+                                               result.static_files, valid_between(site, inputs.now)))
                 cache.save()
-            result.written = staging.written
-            result.changed = staging.changed_paths()
     except OSError as exc:  # disk full, read-only folder, …: the previous site stays as it was
         where = f" {exc.filename}" if exc.filename else ""
         raise UsageError(Problem(f"cannot write{where}: {exc.strerror or exc}", field="--output")) from None
-    return _finish(result, pages, statics, started)
+    return result
+
+
+def _fingerprint(inputs: Inputs, site_dir: Path, salt: str, templates: str, static_digests: dict[str, str],
+                 options: BuildOptions) -> str | None:
+    """A digest of every input of the build but the clock (see valid_between); None when a file could
+    not be read, so the build goes on to report it."""
+    if any(file.problems for file in inputs.files):
+        return None
+    return hash_parts(salt, article_settings(site_dir, inputs.config, inputs.taxonomy), templates,
+                      repr(sorted(static_digests.items())), repr(inputs.epoch),
+                      f"drafts={options.drafts}|future={options.future}|strict={options.strict}",
+                      *(f"{file.source}\0{file.key}" for file in inputs.files))
 
 
 def _finish(result: BuildResult, pages: list[Page], statics: dict[str, Path], started: float) -> BuildResult:
@@ -256,33 +303,56 @@ def parse_source(raw: bytes, source: str, config: SiteConfig, taxonomy: Taxonomy
     return (dataclasses.replace(parsed, body=""), dataclasses.replace(body, text=body.text[:EXCERPT_TEXT]))
 
 
+@dataclass(frozen=True)
+class ArticleFile:
+    source: str  # path relative to the site folder
+    key: str  # cache key of its bytes and the settings that parse them ("" without a cache)
+    file_date: str | None  # a Jekyll draft's date, taken from the file
+    problems: tuple[Problem, ...] = ()  # it could not be read
+
+
+def article_settings(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy) -> str:
+    # all of it: a config edit is rare, and a forgotten input would serve stale pages
+    return f"{config!r}|{taxonomy!r}|hugo={is_hugo_project(site_dir)}"
+
+
+def scan_articles(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy, cache: Cache | None) -> list[ArticleFile]:
+    """Every article file, read and keyed, in source order."""
+    settings = article_settings(site_dir, config, taxonomy)
+    files = []
+    for path in find_sources(site_dir):
+        source = path.relative_to(site_dir).as_posix()
+        read = read_source(path, source, config)
+        if isinstance(read, list):
+            files.append(ArticleFile(source, "", None, tuple(read)))
+            continue
+        raw, file_date = read
+        key = cache.article_key(source, raw, f"{settings}|{file_date}") if cache is not None else ""
+        files.append(ArticleFile(source, key, file_date))
+    return files
+
+
 def load_articles(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy, options: BuildOptions,
-                  cache: Cache | None = None, stats: BuildResult | None = None) -> tuple[list, dict[str, RenderedBody]]:
+                  cache: Cache | None = None, stats: BuildResult | None = None,
+                  files: list[ArticleFile] | None = None) -> tuple[list, dict[str, RenderedBody]]:
     """Every article, parsed and rendered (in forked workers when there are many), in source order,
     from the cache where its file and settings are unchanged. `newsgen serve` keeps them between saves."""
     hugo = is_hugo_project(site_dir)
-    # all of it: a config edit is rare, and a forgotten input would serve stale pages
-    settings = f"{config!r}|{taxonomy!r}|hugo={hugo}"
+    settings = article_settings(site_dir, config, taxonomy)
+    files = files if files is not None else scan_articles(site_dir, config, taxonomy, cache)
     values: dict[str, ArticleValue | list[Problem]] = {}
-    keys: dict[str, str] = {}
     todo: list[tuple[str, str, str | None]] = []
-    order: list[str] = []
-    for path in find_sources(site_dir):
-        source = path.relative_to(site_dir).as_posix()
-        order.append(source)
-        read = read_source(path, source, config)
-        if isinstance(read, list):
-            values[source] = read
+    for file in files:
+        if file.problems:
+            values[file.source] = list(file.problems)
             continue
-        raw, file_date = read
         if cache is not None:
-            keys[source] = cache.article_key(source, raw, f"{settings}|{file_date}")
-            hit = cache.get_article(keys[source])
+            hit = cache.get_article(file.key)
             if hit is not None:
-                values[source] = hit
-                cache.keys[source] = keys[source]
+                values[file.source] = hit
+                cache.keys[file.source] = file.key
                 continue
-        todo.append((source, keys.get(source, ""), file_date))
+        todo.append((file.source, file.key, file.file_date))
 
     _WORK.update(article_settings=(config, taxonomy, hugo), cache=cache, site_dir=site_dir, key_settings=settings)
     try:
@@ -296,6 +366,7 @@ def load_articles(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy, option
     if stats is not None:
         stats.parsed = len(todo)
 
+    order = [file.source for file in files]
     problems = [p for source in order if isinstance(values[source], list) for p in values[source]]
     if problems:
         raise ContentError(problems)
@@ -323,13 +394,12 @@ def _render_chunk(chunk: Sequence[object]) -> list[tuple[int, str, bool, list[Pr
     return out
 
 
-def _known_pages(pages: list[Page], renderer: Renderer, site_dir: Path, salt: str,
+def _known_pages(pages: list[Page], renderer: Renderer, templates: str, salt: str,
                  cache: Cache | None) -> list[tuple[str | None, str | None]]:
     """(digest, sha256 of its bytes if a previous build rendered that digest) for every page."""
     if cache is None:
         return [(None, None)] * len(pages)
-    roots = (site_dir / TEMPLATES_DIR, THEME_DIR / TEMPLATES_DIR)
-    digester = PageDigests(renderer.site, renderer.env, roots, salt, cache.keys)
+    digester = PageDigests(renderer.site, renderer.env, templates, salt, cache.keys)
     known: list[tuple[str | None, str | None]] = []
     for page in pages:
         try:

@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import pickle
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -40,7 +41,7 @@ from jinja2.defaults import DEFAULT_NAMESPACE
 
 from .config import SiteConfig
 from .content import Moment
-from .model import NOT_FROM_FILE, Article, Site, Term, TermRef
+from .model import NOT_FROM_FILE, Article, Site, SiteSummary, Term, TermRef
 from .plan import Feed, Page, RelatedTable, related_key, related_table
 
 PACKAGE_DIR = Path(__file__).parent
@@ -68,12 +69,34 @@ def cache_dir(output: Path) -> Path:
     return output.parent / f".{output.name}.newsgen-cache"
 
 
-def _h(*parts: str | bytes) -> str:
+def hash_parts(*parts: str | bytes) -> str:
     sha = hashlib.sha256()
     for part in parts:
         sha.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass"))
         sha.update(b"\0")
     return sha.hexdigest()
+
+
+def template_digest(roots: Iterable[Path]) -> str:
+    """Every template file under these folders, names and bytes."""
+    return hash_parts(*(f"{p}\0{p.read_bytes().hex()}" for root in roots if root.is_dir()
+                        for p in sorted(root.rglob("*")) if p.is_file()))
+
+
+@dataclass(frozen=True)
+class BuildMemo:
+    """What a finished build leaves for the next one to recognise an unchanged site by."""
+
+    fingerprint: str  # every input but the clock (build._fingerprint)
+    files: dict[str, str]  # path -> sha256 of every file the build folder got
+    summary: SiteSummary
+    pages: Counter[str]  # pages by kind
+    statics: int
+    valid: tuple[datetime | None, datetime | None]  # the clock times giving the same site (model.valid_between)
+
+    def holds(self, fingerprint: str, now: datetime) -> bool:
+        start, end = self.valid
+        return self.fingerprint == fingerprint and (start is None or start <= now) and (end is None or now < end)
 
 
 class Cache:
@@ -85,6 +108,8 @@ class Cache:
         self._articles = folder / "articles"
         self._pages_file = folder / "pages.json"
         self._related_file = folder / "related.pickle"
+        self._build_file = folder / "build.pickle"
+        self._memo: BuildMemo | None = None
         self.pages_before = self._read_pages()
         self.pages: dict[str, str] = {}
         self.used_articles: set[str] = set()
@@ -93,7 +118,7 @@ class Cache:
 
     # --- articles ---------------------------------------------------------------------------
     def article_key(self, source: str, raw: bytes, settings: str) -> str:
-        return _h(self.salt, settings, source, raw)
+        return hash_parts(self.salt, settings, source, raw)
 
     def get_article(self, key: str) -> Any | None:
         self.used_articles.add(key)
@@ -113,10 +138,22 @@ class Cache:
         except OSError:
             pass  # a full disk or read-only folder costs the memo, never the build
 
+    # --- the last build as a whole ---------------------------------------------------------
+    def last_build(self, fingerprint: str, now: datetime) -> BuildMemo | None:
+        try:
+            with open(self._build_file, "rb") as handle:
+                memo = pickle.load(handle)
+        except Exception:  # missing, truncated or foreign
+            return None
+        return memo if isinstance(memo, BuildMemo) and memo.holds(fingerprint, now) else None
+
+    def keep_build(self, memo: BuildMemo) -> None:
+        self._memo = memo  # written by save(), with the rest
+
     # --- related articles -------------------------------------------------------------------
     def related(self, site: Site) -> RelatedTable:
         """plan.related_table(site), from the previous build when the articles' order and tags are the same."""
-        key = _h(self.salt, *related_key(site))
+        key = hash_parts(self.salt, *related_key(site))
         try:
             with open(self._related_file, "rb") as handle:
                 kept_key, table = pickle.load(handle)
@@ -148,6 +185,8 @@ class Cache:
             self.folder.mkdir(parents=True, exist_ok=True)
             if self.pages != self.pages_before:
                 _atomic_write(self._pages_file, json.dumps({"salt": self.salt, "pages": self.pages}).encode())
+            if self._memo is not None:
+                _atomic_write(self._build_file, pickle.dumps(self._memo, protocol=pickle.HIGHEST_PROTOCOL))
             if self._articles.is_dir():
                 for name in os.listdir(self._articles):
                     if name not in self.used_articles:
@@ -184,7 +223,7 @@ class TemplateReach:
 class PageDigests:
     """Digests of what each page's rendering can read. Articles and terms are digested once each."""
 
-    def __init__(self, site: Site, env: jinja2.Environment, template_roots: Iterable[Path], salt: str,
+    def __init__(self, site: Site, env: jinja2.Environment, templates: str, salt: str,
                  article_keys: dict[str, str] | None = None):
         self.site = site
         self._article_keys = article_keys or {}
@@ -196,13 +235,11 @@ class PageDigests:
         self._parsed: dict[str, tuple[nodes.Template, set[str], set[str], list[str | None]]] = {}
         self._reaches: dict[str, TemplateReach] = {}
         self._shallow: dict[tuple[str, str], bool] = {}
-        sources = _h(*(f"{p}\0{p.read_bytes().hex()}" for root in template_roots if root.is_dir()
-                       for p in sorted(root.rglob("*")) if p.is_file()))
-        self._base = _h(salt, sources, repr(site.config))
+        self._base = hash_parts(salt, templates, repr(site.config))
 
     def page(self, page: Page) -> str:
-        return _h(self._base, self._globals(page.template), page.path, page.url, page.kind, page.template,
-                  page.source, self._context(page))
+        return hash_parts(self._base, self._globals(page.template), page.path, page.url, page.kind, page.template,
+                          page.source, self._context(page))
 
     def _context(self, page: Page) -> str:
         """The page's data. A listing's own term and feed are digested by their names and links only
@@ -264,7 +301,7 @@ class PageDigests:
                                               for t in self.env.globals["nav"]))
             else:  # any other global is digested whole; one we cannot digest makes the page uncacheable
                 parts.append(f"{global_name}:" + self.value(self.env.globals[global_name]))
-        return _h(*parts)
+        return hash_parts(*parts)
 
     def _reach(self, name: str) -> TemplateReach:
         """A template and all it extends, includes, imports, read once per build."""
@@ -304,8 +341,9 @@ class PageDigests:
 
     def _site_digest(self) -> str:
         site = self.site
-        return _h(*(self.value(a) for a in site.articles), *(self.value(t) for t in (*site.categories, *site.tags)),
-                  repr(site.skipped), repr(site.warnings))
+        return hash_parts(*(self.value(a) for a in site.articles),
+                          *(self.value(t) for t in (*site.categories, *site.tags)),
+                          repr(site.skipped), repr(site.warnings))
 
     # --- values ------------------------------------------------------------------------------
     def value(self, value: Any) -> str:
@@ -330,14 +368,15 @@ class PageDigests:
         if isinstance(value, Article):
             key = self._article_keys.get(value.source)
             # The cache key covers everything read from the file; a repr of ~5 kB costs a hundred times more.
-            result = "A" + (_h(key, *(self.value(getattr(value, name)) for name in NOT_FROM_FILE)) if key
-                            else _h(repr(value)))
+            result = "A" + (hash_parts(key, *(self.value(getattr(value, name)) for name in NOT_FROM_FILE)) if key
+                            else hash_parts(repr(value)))
         elif isinstance(value, TermRef):  # shared by every article of its term: one repr each
             result = repr(value)
         elif isinstance(value, Term):
-            result = "T" + _h(value.kind, value.name, value.slug, *(self.value(a) for a in value.articles))
+            result = "T" + hash_parts(value.kind, value.name, value.slug, *(self.value(a) for a in value.articles))
         elif isinstance(value, Feed):
-            result = "F" + _h(value.title, value.url, repr(value.paths), *(self.value(a) for a in value.articles))
+            result = "F" + hash_parts(value.title, value.url, repr(value.paths),
+                                      *(self.value(a) for a in value.articles))
         else:
             raise Uncacheable(type(value).__name__)
         memo[id(value)] = result

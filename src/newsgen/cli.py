@@ -227,7 +227,7 @@ def _build(args: argparse.Namespace, terminal: Terminal) -> int:
         result = build(args.site_dir, options)
     finally:
         terminal.done()
-    for warning in result.site.warnings:
+    for warning in result.summary.warnings:
         terminal.warning(warning)
     if args.json:
         print(json.dumps(report(result), ensure_ascii=False, indent=2))
@@ -261,8 +261,8 @@ def _url_of(path: str) -> str:
 
 def report(result: BuildResult) -> dict[str, object]:
     """The `--json` build report: what was built, what was left out and why, and what changed."""
-    site = result.site
-    base = site.config.base_url.rstrip("/") + "/"
+    site = result.summary
+    base = site.base_url.rstrip("/") + "/"
     warnings: dict[str, list[str]] = {}
     for notice in site.notices:
         where = notice.path or ""
@@ -276,9 +276,9 @@ def report(result: BuildResult) -> dict[str, object]:
         "files": sum(result.pages_by_kind.values()) + result.static_files,
         "written": result.written,
         "articles": len(site.articles),
-        "categories": len(site.categories),
-        "tags": len(site.tags),
-        "authors": len(site.authors),
+        "categories": site.categories,
+        "tags": site.tags,
+        "authors": site.authors,
         "redirects": len(site.redirects),
         "skipped": [{"source": s.source, "reason": s.reason, "due": s.due.isoformat() if s.due else None}
                     for s in site.skipped],
@@ -290,14 +290,14 @@ def report(result: BuildResult) -> dict[str, object]:
 
 def details(result: BuildResult) -> str:
     """The -v listing: every article with its URL, every redirect, every changed file."""
-    lines = [f"  article {a.source} -> /{a.url}" for a in sorted(result.site.articles, key=lambda a: a.source)]
-    lines += [f"  redirect /{r.url} -> /{r.target}" for r in result.site.redirects]
+    lines = [f"  article {source} -> /{url}" for source, url in sorted(result.summary.articles)]
+    lines += [f"  redirect /{url} -> /{target}" for url, target in result.summary.redirects]
     lines += [f"  changed {path}" for path in result.changed]
     return "\n".join(lines)
 
 
 def summary(result: BuildResult) -> str:
-    site = result.site
+    site = result.summary
     kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(result.pages_by_kind.items()))
     drafts = sum(1 for s in site.skipped if s.reason == "draft")
     scheduled = [s for s in site.skipped if s.reason == "scheduled"]
@@ -306,7 +306,7 @@ def summary(result: BuildResult) -> str:
         f"in {result.seconds:.2f}s "
         f"({result.written} written, the rest unchanged)",
         f"  pages: {kinds}; {result.static_files} static files",
-        f"  {len(site.articles)} articles, {len(site.categories)} categories, {len(site.tags)} tags; "
+        f"  {len(site.articles)} articles, {site.categories} categories, {site.tags} tags; "
         f"skipped {drafts} drafts, {len(scheduled)} scheduled",
         f"  {result.parsed} article files parsed and {result.rendered} pages rendered; the rest came from the cache",
     ]

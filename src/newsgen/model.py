@@ -116,12 +116,49 @@ class Site:
 
     @property
     def next_due(self) -> Skipped | None:
-        scheduled = [s for s in self.skipped if s.due is not None]
-        return min(scheduled, key=lambda s: (s.due, s.source)) if scheduled else None
+        return next_due(self.skipped)
 
     @property
     def newest_moment(self) -> Moment | None:
         return max((a.modified for a in self.articles), key=lambda m: m.at, default=None)
+
+
+def next_due(skipped: tuple[Skipped, ...]) -> Skipped | None:
+    scheduled = [s for s in skipped if s.due is not None]
+    return min(scheduled, key=lambda s: (s.due, s.source)) if scheduled else None
+
+
+@dataclass(frozen=True)
+class SiteSummary:
+    """What a build reports about the site. Small, so a build that finds nothing changed can show it
+    without making the model again."""
+
+    base_url: str
+    articles: tuple[tuple[str, str], ...]  # (source, url), newest first
+    categories: int
+    tags: int
+    authors: int
+    redirects: tuple[tuple[str, str], ...]  # (old url, target)
+    skipped: tuple[Skipped, ...]
+    warnings: tuple[str, ...]
+    notices: tuple[Problem, ...]
+
+    @property
+    def next_due(self) -> Skipped | None:
+        return next_due(self.skipped)
+
+
+def summarise(site: Site) -> SiteSummary:
+    return SiteSummary(site.config.base_url, tuple((a.source, a.url) for a in site.articles), len(site.categories),
+                       len(site.tags), len(site.authors), tuple((r.url, r.target) for r in site.redirects),
+                       site.skipped, site.warnings, site.notices)
+
+
+def valid_between(site: Site, now: datetime) -> tuple[datetime | None, datetime | None]:
+    """The clock times at which build_site makes this same site from the same files: from the latest
+    publication time already reached to the next one due (None: no bound)."""
+    moments = [a.published.at for a in site.articles] + [s.due for s in site.skipped if s.due is not None]
+    return (max((m for m in moments if m <= now), default=None), min((m for m in moments if m > now), default=None))
 
 
 def newest_first(article: Article) -> tuple[float, str]:
