@@ -25,7 +25,7 @@ from .errors import ContentError, Problem, UsageError
 from .formats import is_hugo_project
 from .markup import EXCERPT_LIMIT, MarkdownRenderer, MarkupTooComplex, RenderedBody
 from .model import Site, SiteSummary, build_site, summarise, valid_between
-from .plan import Page, check_collisions, plan_site
+from .plan import Page, plan_site
 from .render import TEMPLATES_DIR, THEME_DIR, Renderer
 from .taxonomy import Taxonomy, load_taxonomy
 from .write import Staging, check_output_dir, digest
@@ -157,12 +157,12 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
             if options.strict and site.notices:
                 raise ContentError([Problem(f"warning: {n.message} (--strict)", n.path, n.line, n.field)
                                     for n in site.notices])
-            pages = plan_site(site, reference=inputs.epoch,
-                              related=cache.related(site) if cache is not None else None)
-            check_collisions(pages, {path: f"{STATIC_DIR}/{path}" for path in inputs.statics})
+            pages = plan_site(site, reference=inputs.epoch, related=cache.related(site) if cache is not None else None,
+                              others={path: f"{STATIC_DIR}/{path}" for path in inputs.statics})
             renderer = Renderer(site_dir, site)
             # Pages may read static files while rendering (a picture's size, say): they are inputs too.
-            known = _known_pages(pages, renderer, templates, f"{salt}|{sorted(static_digests.items())}", cache)
+            known = _known_pages(pages, renderer, templates, f"{salt}|{sorted(static_digests.items())}", cache,
+                                 options)
             files = {page.path: sha for page, (_, sha) in zip(pages, known)} | static_digests
             if cache is not None and all(sha for _, sha in known) and staging.is_current(files):
                 # Every file is known and already in place: swapping in an identical tree would
@@ -394,21 +394,32 @@ def _render_chunk(chunk: Sequence[object]) -> list[tuple[int, str, bool, list[Pr
     return out
 
 
-def _known_pages(pages: list[Page], renderer: Renderer, templates: str, salt: str,
-                 cache: Cache | None) -> list[tuple[str | None, str | None]]:
+def _known_pages(pages: list[Page], renderer: Renderer, templates: str, salt: str, cache: Cache | None,
+                 options: BuildOptions) -> list[tuple[str | None, str | None]]:
     """(digest, sha256 of its bytes if a previous build rendered that digest) for every page."""
     if cache is None:
         return [(None, None)] * len(pages)
     digester = PageDigests(renderer.site, renderer.env, templates, salt, cache.keys)
-    known: list[tuple[str | None, str | None]] = []
-    for page in pages:
+    for article in renderer.site.articles:  # read by most pages: digested once, before the workers fork
+        digester.value(article)
+    _WORK.update(pages=pages, digester=digester)
+    try:
+        keys = list(_run(_digest_chunk, range(len(pages)), _workers(options, len(pages)), "checking", None))
+    finally:
+        _WORK.clear()
+    return [(key, cache.pages_before.get(key) if key else None) for key in keys]  # type: ignore[misc]
+
+
+def _digest_chunk(chunk: Sequence[object]) -> list[str | None]:
+    pages: list[Page] = _WORK["pages"]  # type: ignore[assignment]
+    digester: PageDigests = _WORK["digester"]  # type: ignore[assignment]
+    keys: list[str | None] = []
+    for index in chunk:
         try:
-            key = digester.page(page)
+            keys.append(digester.page(pages[index]))  # type: ignore[index]
         except Uncacheable:
-            known.append((None, None))
-            continue
-        known.append((key, cache.pages_before.get(key)))
-    return known
+            keys.append(None)
+    return keys
 
 
 def _render_all(pages: list[Page], known: list[tuple[str | None, str | None]], renderer: Renderer,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -194,10 +193,13 @@ def _term_slugs(names_by_key: dict[str, str], kind: str, warnings: list[str],
 
 def _display_names(sources: list[SourceArticle], attribute: str) -> dict[str, str]:
     """One display name per term: its most used spelling, ties broken alphabetically."""
-    spellings: dict[str, Counter[str]] = {}
+    spellings: dict[str, dict[str, int]] = {}
     for source in sources:
         for name in getattr(source, attribute):
-            spellings.setdefault(term_key(name), Counter())[name] += 1
+            counts = spellings.get(key := term_key(name))
+            if counts is None:
+                counts = spellings[key] = {}
+            counts[name] = counts.get(name, 0) + 1
     return {key: min(counts, key=lambda n: (-counts[n], n)) for key, counts in spellings.items()}
 
 
@@ -243,8 +245,9 @@ def build_site(
     articles = []
     zone = config.zone
     for source in published:
-        categories = tuple(dict.fromkeys(refs[CATEGORY][term_key(n)] for n in source.categories))
-        tags = tuple(dict.fromkeys(refs[TAG][term_key(n)] for n in source.tags))
+        # one ref per term key (by the keys: hashing text is cheaper than hashing refs)
+        categories = tuple(map(refs[CATEGORY].__getitem__, dict.fromkeys(map(term_key, source.categories))))
+        tags = tuple(map(refs[TAG].__getitem__, dict.fromkeys(map(term_key, source.tags))))
         slug = source.slug or slugify(source.title)
         local = source.published.at.astimezone(zone)
         body = bodies[source.source]
@@ -280,11 +283,12 @@ def build_site(
     articles.sort(key=newest_first)
 
     def terms(kind: str) -> tuple[Term, ...]:
-        members: dict[TermRef, list[Article]] = {ref: [] for ref in refs[kind].values()}
+        members: dict[str, list[Article]] = {ref.slug: [] for ref in refs[kind].values()}  # slugs are unique
+        attribute = {CATEGORY: "categories", TAG: "tags", AUTHOR: "author_refs"}[kind]
         for article in articles:
-            for ref in {CATEGORY: article.categories, TAG: article.tags, AUTHOR: article.author_refs}[kind]:
-                members[ref].append(article)
-        made = (Term(kind, ref.name, ref.slug, tuple(items)) for ref, items in members.items())
+            for ref in getattr(article, attribute):
+                members[ref.slug].append(article)
+        made = (Term(kind, ref.name, ref.slug, tuple(members[ref.slug])) for ref in refs[kind].values())
         return tuple(sorted(made, key=lambda t: (term_key(t.name), t.slug)))
 
     skipped.sort(key=lambda s: s.source)

@@ -125,9 +125,11 @@ def card_url(article: Article) -> str:
     return article.url.rsplit(".", 1)[0] + ".card.png"
 
 
-def plan_site(site: Site, reference: datetime | None = None, related: RelatedTable | None = None) -> list[Page]:
-    """Every file of the site, in a stable order. Raises ContentError on two writers of one path.
-    `related` is related_table(site), when the caller kept it from a build with the same related_key."""
+def plan_site(site: Site, reference: datetime | None = None, related: RelatedTable | None = None,
+              others: dict[str, str] | None = None) -> list[Page]:
+    """Every file of the site, in a stable order. Raises ContentError on two writers of one path,
+    counting `others` (path -> who writes it: static files) too. `related` is related_table(site),
+    when the caller kept it from a build with the same related_key."""
     config = site.config
     pages: list[Page] = []
     home_feed = _feed(config.title, "", site.articles, config.feed_size)
@@ -142,8 +144,8 @@ def plan_site(site: Site, reference: datetime | None = None, related: RelatedTab
         section = article.section
         more_in_section = ()
         if section:
-            others = (a for a in category_members[section.slug] if a.source != article.source)
-            more_in_section = tuple(itertools.islice(others, RELATED_COUNT))  # not the whole section each time
+            neighbours = (a for a in category_members[section.slug] if a.source != article.source)
+            more_in_section = tuple(itertools.islice(neighbours, RELATED_COUNT))  # not the whole section each time
         # an article without a picture of its own gets a drawn social card for og:image
         card = None if article.image or not config.social_cards else card_url(article)
         pages.append(Page(output_path(article.url), article.url, "article", "article.html", article.source, {
@@ -191,7 +193,7 @@ def plan_site(site: Site, reference: datetime | None = None, related: RelatedTab
                           {"articles": news}))
     pages.append(Page("robots.txt", "robots.txt", "robots", "robots.txt", "robots.txt",
                       {"news_sitemap": bool(news)}))
-    check_collisions(pages)
+    check_collisions(pages, others)
     return pages
 
 
