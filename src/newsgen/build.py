@@ -18,7 +18,8 @@ from pathlib import Path
 
 from . import __version__
 from . import config as config_module
-from .cache import BuildMemo, Cache, PageDigests, Uncacheable, cache_dir, code_digest, hash_parts, template_digest
+from .cache import (BuildMemo, Cache, PageDigests, Uncacheable, cache_dir, code_digest, files_digest, hash_parts,
+                    template_digest)
 from .config import SiteConfig
 from .content import SourceArticle, draft_date, find_sources, parse_article
 from .errors import ContentError, Problem, UsageError
@@ -147,7 +148,8 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
         spare = cache_folder / "spare" if cache is not None else None
         with Staging(output, keep=inputs.config.keep, spare=spare) as staging:
             last = cache.last_build(fingerprint, inputs.now) if cache is not None and fingerprint else None
-            if last is not None and staging.is_current(last.files):
+            if (last is not None and files_digest(staging.previous) == last.files
+                    and staging.is_current(staging.previous)):
                 # Same inputs as the build that made this folder, which is as it left it: the same site.
                 result.summary, result.pages_by_kind, result.static_files = last.summary, last.pages, last.statics
                 result.seconds = time.perf_counter() - started
@@ -163,11 +165,12 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
             # Pages may read static files while rendering (a picture's size, say): they are inputs too.
             known = _known_pages(pages, renderer, templates, f"{salt}|{sorted(static_digests.items())}", cache,
                                  options)
-            files = {page.path: sha for page, (_, sha) in zip(pages, known)} | static_digests
-            if cache is not None and all(sha for _, sha in known) and staging.is_current(files):
+            files = ({page.path: sha for page, (_, sha) in zip(pages, known)} | static_digests  # type: ignore[misc]
+                     if cache is not None and all(sha for _, sha in known) else None)
+            if files is not None and staging.is_current(files):
                 # Every file is known and already in place: swapping in an identical tree would
                 # only cost a link and an unlink per file. The staging folder is dropped unused.
-                cache.pages = {key: sha for key, sha in known if key and sha}  # type: ignore[misc]
+                cache.pages = {key: sha for key, sha in known if key and sha}  # type: ignore[misc,union-attr]
             else:
                 staging.open_tree()
                 problems = _render_all(pages, known, renderer, staging, cache, options, result)
@@ -182,8 +185,9 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
             _finish(result, pages, inputs.statics, started)
             if cache is not None:
                 if fingerprint:
-                    cache.keep_build(BuildMemo(fingerprint, files, result.summary, result.pages_by_kind,
-                                               result.static_files, valid_between(site, inputs.now)))
+                    cache.keep_build(BuildMemo(fingerprint, files_digest(files), result.summary,
+                                               result.pages_by_kind, result.static_files,
+                                               valid_between(site, inputs.now)))
                 cache.save()
     except OSError as exc:  # disk full, read-only folder, …: the previous site stays as it was
         where = f" {exc.filename}" if exc.filename else ""

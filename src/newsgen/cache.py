@@ -28,12 +28,12 @@ import json
 import os
 import pickle
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import jinja2
 from jinja2 import meta, nodes
@@ -77,6 +77,14 @@ def hash_parts(*parts: str | bytes) -> str:
     return sha.hexdigest()
 
 
+def files_digest(files: dict[str, str]) -> str:
+    """One digest for a build folder's manifest (path -> sha256 of every file)."""
+    sha = hashlib.sha256()
+    for path in sorted(files):  # one entry at a time: this runs at the end of a build, at its peak memory
+        sha.update(f"{path}\0{files[path]}\0".encode("utf-8", "surrogatepass"))
+    return sha.hexdigest()
+
+
 def template_digest(roots: Iterable[Path]) -> str:
     """Every template file under these folders, names and bytes."""
     return hash_parts(*(f"{p}\0{p.read_bytes().hex()}" for root in roots if root.is_dir()
@@ -88,7 +96,7 @@ class BuildMemo:
     """What a finished build leaves for the next one to recognise an unchanged site by."""
 
     fingerprint: str  # every input but the clock (build._fingerprint)
-    files: dict[str, str]  # path -> sha256 of every file the build folder got
+    files: str  # files_digest of the files the build folder got
     summary: SiteSummary
     pages: Counter[str]  # pages by kind
     statics: int
@@ -184,7 +192,10 @@ class Cache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             if self.pages != self.pages_before:
-                _atomic_write(self._pages_file, json.dumps({"salt": self.salt, "pages": self.pages}).encode())
+                # streamed: the whole text at once would add to the build's peak memory
+                pages = {"salt": self.salt, "pages": self.pages}
+                _atomic_write(self._pages_file, lambda handle: handle.writelines(
+                    chunk.encode() for chunk in json.JSONEncoder().iterencode(pages)))
             if self._memo is not None:
                 _atomic_write(self._build_file, pickle.dumps(self._memo, protocol=pickle.HIGHEST_PROTOCOL))
             if self._articles.is_dir():
@@ -195,11 +206,15 @@ class Cache:
             pass  # the memo is an optimisation: failing to keep it never fails a build
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: bytes | Callable[[BinaryIO], object]) -> None:
+    """Write a file whole or not at all; `data` is the bytes, or a function writing them to a handle."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(temporary, "wb") as handle:
-            handle.write(data)
+            if callable(data):
+                data(handle)
+            else:
+                handle.write(data)
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)

@@ -287,14 +287,14 @@ class Staging:
 
     def changed_paths(self) -> list[str]:
         """Files whose bytes differ from the previous build, or which are new or gone."""
-        paths = {p for p, sha in self.files.items() if self.previous.get(p) != sha}
-        paths |= set(self.previous) - set(self.files)
-        return sorted(paths)
+        paths = [p for p, sha in self.files.items() if self.previous.get(p) != sha]
+        return sorted(paths + [p for p in self.previous if p not in self.files])
 
 
 def _write_manifest(root: Path, files: dict[str, str]) -> None:
-    (root / MANIFEST).write_text(json.dumps({"generator": "newsgen", "files": dict(sorted(files.items()))}, indent=0)
-                                 + "\n", encoding="utf-8")
+    with open(root / MANIFEST, "w", encoding="utf-8") as handle:  # streamed: a build's peak memory is at its end
+        json.dump({"generator": "newsgen", "files": dict(sorted(files.items()))}, handle, indent=0)
+        handle.write("\n")
 
 
 def _files_under(root: Path, keep: tuple[str, ...]) -> set[str]:
