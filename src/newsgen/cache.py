@@ -5,8 +5,8 @@ Three stores live in a folder beside the build folder (`.<build-name>.newsgen-ca
 - articles/<key>: one article file parsed and its Markdown rendered. The key covers the file's path
   and bytes, the config values parsing and rendering read (time zone, default author, raw HTML),
   and the code digest.
-- related.pickle: every article's related articles, with the digest of the articles' order and tags
-  they were ranked from.
+- related.pickle: every article's related articles, with the articles' order and tags they were
+  ranked from: the next build re-ranks only the articles a change of tags can reach.
 - pages.json: page digest -> sha256 of the bytes that page rendered to. The digest covers the page's
   own fields and data, the site config, every template source, and the template globals (`nav`,
   `model`) as far as the page's templates can reach them. An article counts by its file's cache key
@@ -42,7 +42,7 @@ from jinja2.defaults import DEFAULT_NAMESPACE
 from .config import SiteConfig
 from .content import Moment
 from .model import NOT_FROM_FILE, Article, Site, SiteSummary, Term, TermRef
-from .plan import Feed, Page, RelatedTable, related_key, related_table
+from .plan import Feed, Page, RelatedTable, article_tags, related_table, stale_related
 
 PACKAGE_DIR = Path(__file__).parent
 
@@ -160,22 +160,26 @@ class Cache:
 
     # --- related articles -------------------------------------------------------------------
     def related(self, site: Site) -> RelatedTable:
-        """plan.related_table(site), from the previous build when the articles' order and tags are the same."""
-        key = hash_parts(self.salt, *related_key(site))
+        """plan.related_table(site), re-ranking only what changed since the previous build when the
+        articles are the same, in the same order."""
+        order = hash_parts(self.salt, *(a.source for a in site.articles))
+        kept = None
         try:
             with open(self._related_file, "rb") as handle:
-                kept_key, table = pickle.load(handle)
-            if kept_key == key:
-                return table
-        except Exception:  # missing, truncated or foreign: compute it
+                kept_order, kept_tags, table = pickle.load(handle)
+            if kept_order == order:
+                kept = related_table(site, table, stale_related(site, kept_tags))
+        except Exception:  # missing, truncated or foreign: rank every article
             pass
-        table = related_table(site)
+        if kept is None:
+            kept = related_table(site)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            _atomic_write(self._related_file, pickle.dumps((key, table), protocol=pickle.HIGHEST_PROTOCOL))
+            _atomic_write(self._related_file, pickle.dumps((order, article_tags(site), kept),
+                                                           protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             pass
-        return table
+        return kept
 
     # --- pages ------------------------------------------------------------------------------
     def _read_pages(self) -> dict[str, str]:

@@ -10,6 +10,7 @@ import itertools
 import operator
 import math
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -96,16 +97,28 @@ def related_positions(article: Article, index: RelatedIndex) -> tuple[int, ...]:
 RelatedTable = dict[str, tuple[int, ...]]  # article source -> its related articles' positions in site.articles
 
 
-def related_table(site: Site) -> RelatedTable:
-    """Every article's related articles. A pure function of the articles' order and tags, so a build
-    may keep it and reuse it while those are unchanged (see related_key)."""
+def related_table(site: Site, kept: RelatedTable | None = None, stale: Collection[str] = ()) -> RelatedTable:
+    """Every article's related articles. `kept` is a table ranked from the same articles in the same
+    order: then only the `stale` ones are ranked again (see stale_related)."""
     index = related_index(site)
-    return {a.source: related_positions(a, index) for a in site.articles}
+    if kept is None:
+        return {a.source: related_positions(a, index) for a in site.articles}
+    return {a.source: related_positions(a, index) if a.source in stale else kept[a.source] for a in site.articles}
 
 
-def related_key(site: Site) -> tuple[str, ...]:
-    """Everything related_table reads: the articles in order, with their tags."""
-    return tuple(f"{a.source}\0{'|'.join(t.slug for t in a.tags)}" for a in site.articles)
+def article_tags(site: Site) -> dict[str, str]:
+    """Each article's tags, as related_table reads them."""
+    return {a.source: "|".join(t.slug for t in a.tags) for a in site.articles}
+
+
+def stale_related(site: Site, kept_tags: dict[str, str]) -> set[str]:
+    """The articles whose related articles may differ from those ranked when the same articles, in the
+    same order, had kept_tags: the ones whose tags changed, and every member of a tag they left or joined."""
+    tags = article_tags(site)
+    changed = {source for source, slugs in tags.items() if kept_tags.get(source) != slugs}
+    touched = {slug for source in changed
+               for slug in (*kept_tags.get(source, "").split("|"), *tags[source].split("|"))}
+    return changed | {a.source for tag in site.tags if tag.slug in touched for a in tag.articles}
 
 
 def news_sitemap_articles(site: Site, reference: datetime | None) -> tuple[Article, ...]:
@@ -129,7 +142,7 @@ def plan_site(site: Site, reference: datetime | None = None, related: RelatedTab
               others: dict[str, str] | None = None) -> list[Page]:
     """Every file of the site, in a stable order. Raises ContentError on two writers of one path,
     counting `others` (path -> who writes it: static files) too. `related` is related_table(site),
-    when the caller kept it from a build with the same related_key."""
+    when the caller has it."""
     config = site.config
     pages: list[Page] = []
     home_feed = _feed(config.title, "", site.articles, config.feed_size)
