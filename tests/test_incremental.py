@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -158,6 +160,36 @@ def test_the_article_pack_holds_one_sites_worth_and_is_rewritten_only_on_change(
     assert build(site, BuildOptions(output=output, now=NOW)).parsed == COUNT
     assert pack.stat().st_size < before.st_size
     assert sorted(p.name for p in cache.iterdir()) == ["articles.pack", "pages.json", "spare"]
+
+
+def folders(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_dir())
+
+
+def test_the_first_changed_build_after_a_cold_one_starts_from_the_served_files_and_never_writes_into_them(
+        site: Path, tmp_path: Path) -> None:
+    """With no spare tree yet, the staging folder starts as hard links to the served files: exactly those
+    the served manifest vouches for, and no stray, kept entry, manifest or empty folder."""
+    (site / "newsgen.yaml").write_text("title: Incremental Times\nbase_url: https://example.org/\ntimezone: UTC\n"
+                                       "keep: [CNAME]\n")
+    output = tmp_path / "incremental" / "build"
+    build(site, BuildOptions(output=output, now=NOW))
+    assert build(site, BuildOptions(output=output, now=NOW)).written == 0  # nothing swapped: no spare yet
+    assert not (cache_dir(output) / "spare").exists()
+    (output / "CNAME").write_text("news.example.org\n")
+    (output / "stray.html").write_text("not ours")
+    (output / "stray-folder" / "deeper").mkdir(parents=True)
+    witness = tmp_path / "witness"  # a second name for every served file: writing into one shows here
+    shutil.copytree(output, witness, copy_function=os.link)
+    before = snapshot(witness)
+
+    (site / "content" / "2023" / "story-005.md").write_text(story(5, body="A rewritten body.\n"))
+    result = build(site, BuildOptions(output=output, now=NOW))
+    assert result.parsed == 1 and 0 < result.rendered < sum(result.pages_by_kind.values()) / 2
+    assert snapshot(witness) == before
+    clean = tmp_path / "clean"
+    assert snapshot(output) == clean_build(site, clean) | {"CNAME": b"news.example.org\n"}
+    assert folders(output) == folders(clean / "build")
 
 
 def test_progress_is_shown_on_a_terminal_and_never_with_quiet_or_a_pipe(site: Path) -> None:
