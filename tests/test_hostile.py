@@ -246,6 +246,40 @@ def test_a_build_killed_while_updating_the_recycled_tree_leaves_the_site_and_the
     assert "Story 0002, edited again" in (out / "index.html").read_text()
 
 
+def test_a_build_killed_while_linking_the_served_files_leaves_the_site_and_the_next_build_is_exact(
+        make_site, tmp_path: Path) -> None:
+    """With no spare tree yet (a cold build, then one that changed nothing), a changed build starts its
+    staging folder as hard links to the served files: killing it there must not show in the served site."""
+    files = {f"content/{i:04}.md": article(f"Story {i}", date="2021-05-01T10:00:00Z", tags=[f"t{i % 40}"],
+                                           body="Words. " * 300)
+             for i in range(400)}
+    site = make_site(files)
+    out = tmp_path / "out"
+    assert run_newsgen("build", site, "-o", out).returncode == 0
+    assert run_newsgen("build", site, "-o", out).returncode == 0
+    assert not (tmp_path / ".out.newsgen-cache" / "spare").exists()
+    before = snapshot(out)
+
+    for name in ("0001", "0002", "0003"):
+        (site / f"content/{name}.md").write_text(article(f"Story {name}, edited", date="2021-05-02T10:00:00Z"))
+    staging = tmp_path / ".out.newsgen-staging"
+    process = subprocess.Popen([sys.executable, "-m", "newsgen", "build", site, "-o", out],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (staging.exists() and any(staging.iterdir())) and time.monotonic() < deadline:
+        time.sleep(0.001)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert staging.exists(), "the build finished before it could be killed"
+    assert snapshot(out) == before
+
+    assert run_newsgen("build", site, "-o", out).returncode == 0
+    clean = tmp_path / "clean"
+    assert run_newsgen("build", site, "-o", clean).returncode == 0
+    assert snapshot(out) == snapshot(clean)
+    assert "Story 0002, edited" in (out / "index.html").read_text()
+
+
 def test_a_second_build_is_refused_while_one_runs_and_the_lock_names_it(make_site, tmp_path: Path) -> None:
     site = make_site({"content/x.md": article("Locked")})
     out = tmp_path / "out"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -105,6 +107,90 @@ def test_a_damaged_cache_costs_time_not_correctness(site: Path, tmp_path: Path) 
     result = build(site, BuildOptions(output=output, now=NOW))
     assert result.parsed == COUNT
     assert snapshot(output) == clean_build(site, tmp_path / "clean")
+
+
+def _cut_the_index(data: bytes) -> bytes:
+    return data[:40]
+
+
+def _cut_the_last_entry(data: bytes) -> bytes:
+    return data[:-100]
+
+
+def _change_one_letter_of_one_article(data: bytes) -> bytes:
+    # Inside a pickled string: without a check of every byte this would still unpickle, into wrong HTML.
+    at = data.index(b"Paragraph <em>7</em>")
+    return data[:at] + b"Paragraqh" + data[at + len(b"Paragraph"):]
+
+
+@pytest.mark.parametrize(("damage", "parsed"), [(_cut_the_index, COUNT), (_cut_the_last_entry, 1),
+                                                (_change_one_letter_of_one_article, 1)])
+def test_a_damaged_article_pack_costs_only_the_damaged_entries(site: Path, tmp_path: Path, damage, parsed: int) -> None:
+    output = tmp_path / "out" / "build"
+    build(site, BuildOptions(output=output, now=NOW))
+    pack = cache_dir(output) / "articles.pack"
+    pack.write_bytes(damage(pack.read_bytes()))
+    assert build(site, BuildOptions(output=output, now=NOW)).parsed == parsed
+    assert snapshot(output) == clean_build(site, tmp_path / "clean")
+    assert build(site, BuildOptions(output=output, now=NOW)).parsed == 0  # the pack was written whole again
+
+
+def test_a_pack_written_by_another_newsgen_is_never_read(site: Path, tmp_path: Path, monkeypatch) -> None:
+    import newsgen.build
+
+    output = tmp_path / "out" / "build"
+    build(site, BuildOptions(output=output, now=NOW))
+    monkeypatch.setattr(newsgen.build, "__version__", "0.0.0-another")
+    assert build(site, BuildOptions(output=output, now=NOW)).parsed == COUNT
+
+
+def test_the_article_pack_holds_one_sites_worth_and_is_rewritten_only_on_change(site: Path, tmp_path: Path) -> None:
+    output = tmp_path / "out" / "build"
+    cache = cache_dir(output)
+    (cache / "articles").mkdir(parents=True)  # the store of earlier versions, one file per article
+    (cache / "articles" / ("0" * 64)).write_bytes(b"an entry of the old store")
+    build(site, BuildOptions(output=output, now=NOW))
+    assert not (cache / "articles").exists()
+    pack = cache / "articles.pack"
+    before = pack.stat()
+    assert build(site, BuildOptions(output=output, now=NOW)).parsed == 0
+    assert (pack.stat().st_ino, pack.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+    for number in range(COUNT):  # every entry replaced: the old ones must go
+        (site / "content" / "2023" / f"story-{number:03d}.md").write_text(story(number, body=f"Body {number}, new.\n"))
+    assert build(site, BuildOptions(output=output, now=NOW)).parsed == COUNT
+    assert pack.stat().st_size < before.st_size
+    assert sorted(p.name for p in cache.iterdir()) == ["articles.pack", "pages.json", "spare"]
+
+
+def folders(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_dir())
+
+
+def test_the_first_changed_build_after_a_cold_one_starts_from_the_served_files_and_never_writes_into_them(
+        site: Path, tmp_path: Path) -> None:
+    """With no spare tree yet, the staging folder starts as hard links to the served files: exactly those
+    the served manifest vouches for, and no stray, kept entry, manifest or empty folder."""
+    (site / "newsgen.yaml").write_text("title: Incremental Times\nbase_url: https://example.org/\ntimezone: UTC\n"
+                                       "keep: [CNAME]\n")
+    output = tmp_path / "incremental" / "build"
+    build(site, BuildOptions(output=output, now=NOW))
+    assert build(site, BuildOptions(output=output, now=NOW)).written == 0  # nothing swapped: no spare yet
+    assert not (cache_dir(output) / "spare").exists()
+    (output / "CNAME").write_text("news.example.org\n")
+    (output / "stray.html").write_text("not ours")
+    (output / "stray-folder" / "deeper").mkdir(parents=True)
+    witness = tmp_path / "witness"  # a second name for every served file: writing into one shows here
+    shutil.copytree(output, witness, copy_function=os.link)
+    before = snapshot(witness)
+
+    (site / "content" / "2023" / "story-005.md").write_text(story(5, body="A rewritten body.\n"))
+    result = build(site, BuildOptions(output=output, now=NOW))
+    assert result.parsed == 1 and 0 < result.rendered < sum(result.pages_by_kind.values()) / 2
+    assert snapshot(witness) == before
+    clean = tmp_path / "clean"
+    assert snapshot(output) == clean_build(site, clean) | {"CNAME": b"news.example.org\n"}
+    assert folders(output) == folders(clean / "build")
 
 
 def test_progress_is_shown_on_a_terminal_and_never_with_quiet_or_a_pipe(site: Path) -> None:

@@ -145,11 +145,13 @@ class Staging:
                 os.rename(self._old, self.output)
 
     def open_tree(self) -> None:
-        """Start the staging folder, from the spare tree when there is one. Called once the build knows
-        it will write: a build that finds everything current leaves the spare where it is."""
+        """Start the staging folder, from the spare tree when there is one, else from links to the
+        served files. Called once the build knows it will write: a build that finds everything current
+        leaves the spare where it is."""
         self.held = self._take_spare()
         if not self.held:
             self.staging.mkdir()
+            self.held = self._link_served()
 
     def _take_spare(self) -> dict[str, str]:
         """Move the spare tree into the staging folder; return what it holds ({} when there is none).
@@ -164,6 +166,44 @@ class Staging:
             os.rename(self.spare, self.staging)
         else:
             shutil.rmtree(self.spare)
+        return held
+
+    def _link_served(self) -> dict[str, str]:
+        """Hard-link every file the served folder's manifest vouches for into the empty staging folder;
+        return what it now holds ({} on a first build).
+
+        With no spare (the first changed build after a cold one, or no cache) this is the spare's
+        stand-in: one lean pass over the served tree, after which a build costs one operation per
+        changed file, where reuse() would link each unchanged file through _target(). The served folder
+        is only read, and the links are recycled files like the spare's, never written into. Only
+        regular files the manifest lists are linked (never the manifest itself, a stray, a symbolic
+        link or a kept entry), and a folder is made only for a file, as a clean build makes them."""
+        held: dict[str, str] = {}
+
+        def visit(source: str, target: str, prefix: str) -> None:
+            made = False
+            with os.scandir(source) as entries:
+                for entry in entries:
+                    if not prefix and entry.name in self.keep:
+                        continue  # the deployment's own, and may be big (.git): not ours to walk
+                    relative = prefix + entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        visit(entry.path, f"{target}/{entry.name}", f"{relative}/")
+                        continue
+                    sha = self.previous.get(relative)
+                    if sha is None or not entry.is_file(follow_symlinks=False):
+                        continue
+                    if not made:
+                        os.makedirs(target, exist_ok=True)
+                        made = True
+                    try:
+                        os.link(entry.path, f"{target}/{entry.name}", follow_symlinks=False)
+                    except OSError:
+                        continue  # not held: reuse() or write() will try again, and fail loudly
+                    held[relative] = sha
+
+        if self.previous and self.output.is_dir():
+            visit(os.fspath(self.output), os.fspath(self.staging), "")
         return held
 
     def _target(self, relative: str) -> Path:
