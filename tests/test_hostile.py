@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import lxml.html
@@ -211,62 +212,22 @@ def test_a_build_killed_while_writing_leaves_the_previous_site_and_is_cleaned_up
         out / "2021/05/01/story-zero-edited/index.html").read_text()
 
 
-def test_a_build_killed_while_updating_the_recycled_tree_leaves_the_site_and_the_next_build_is_exact(
-        make_site, tmp_path: Path) -> None:
-    """The tree a swap retires is kept and updated by the next build: a kill in the middle of that update
-    must neither show in the served site nor leak into a later build."""
-    files = {f"content/{i:04}.md": article(f"Story {i}", date="2021-05-01T10:00:00Z", tags=[f"t{i % 40}"],
-                                           body="Words. " * 300)
-             for i in range(400)}
-    site = make_site(files)
-    out = tmp_path / "out"
-    spare = tmp_path / ".out.newsgen-cache" / "spare"
-    assert run_newsgen("build", site, "-o", out).returncode == 0
-    (site / "content/0001.md").write_text(article("Story one, edited", date="2021-05-01T10:00:00Z"))
-    assert run_newsgen("build", site, "-o", out).returncode == 0
-    assert (spare / ".newsgen-manifest.json").is_file(), "the replaced tree is kept for the next build"
-    before = snapshot(out)
+def _newsroom_of_400(make_site) -> Path:
+    return make_site({f"content/{i:04}.md": article(f"Story {i}", date="2021-05-01T10:00:00Z", tags=[f"t{i % 40}"],
+                                                     body="Words. " * 300) for i in range(400)})
 
+
+def _kill_a_build_when(site: Path, out: Path, ready: Callable[[Path], bool]) -> None:
+    """Start a build of three edited stories and SIGKILL it once ready(staging folder) holds; the served
+    site must be as it was, and the next build equal a clean one."""
+    before = snapshot(out)
     for name in ("0001", "0002", "0003"):
         (site / f"content/{name}.md").write_text(article(f"Story {name}, edited again", date="2021-05-02T10:00:00Z"))
-    staging = tmp_path / ".out.newsgen-staging"
+    staging = out.parent / f".{out.name}.newsgen-staging"
     process = subprocess.Popen([sys.executable, "-m", "newsgen", "build", site, "-o", out],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while not staging.exists() and time.monotonic() < deadline:
-        time.sleep(0.001)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert snapshot(out) == before
-
-    assert run_newsgen("build", site, "-o", out).returncode == 0
-    clean = tmp_path / "clean"
-    assert run_newsgen("build", site, "-o", clean).returncode == 0
-    assert snapshot(out) == snapshot(clean)
-    assert "Story 0002, edited again" in (out / "index.html").read_text()
-
-
-def test_a_build_killed_while_linking_the_served_files_leaves_the_site_and_the_next_build_is_exact(
-        make_site, tmp_path: Path) -> None:
-    """With no spare tree yet (a cold build, then one that changed nothing), a changed build starts its
-    staging folder as hard links to the served files: killing it there must not show in the served site."""
-    files = {f"content/{i:04}.md": article(f"Story {i}", date="2021-05-01T10:00:00Z", tags=[f"t{i % 40}"],
-                                           body="Words. " * 300)
-             for i in range(400)}
-    site = make_site(files)
-    out = tmp_path / "out"
-    assert run_newsgen("build", site, "-o", out).returncode == 0
-    assert run_newsgen("build", site, "-o", out).returncode == 0
-    assert not (tmp_path / ".out.newsgen-cache" / "spare").exists()
-    before = snapshot(out)
-
-    for name in ("0001", "0002", "0003"):
-        (site / f"content/{name}.md").write_text(article(f"Story {name}, edited", date="2021-05-02T10:00:00Z"))
-    staging = tmp_path / ".out.newsgen-staging"
-    process = subprocess.Popen([sys.executable, "-m", "newsgen", "build", site, "-o", out],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not (staging.exists() and any(staging.iterdir())) and time.monotonic() < deadline:
+    while not ready(staging) and time.monotonic() < deadline:
         time.sleep(0.001)
     process.send_signal(signal.SIGKILL)
     process.wait()
@@ -274,10 +235,36 @@ def test_a_build_killed_while_linking_the_served_files_leaves_the_site_and_the_n
     assert snapshot(out) == before
 
     assert run_newsgen("build", site, "-o", out).returncode == 0
-    clean = tmp_path / "clean"
+    clean = out.parent / "clean"
     assert run_newsgen("build", site, "-o", clean).returncode == 0
     assert snapshot(out) == snapshot(clean)
-    assert "Story 0002, edited" in (out / "index.html").read_text()
+    assert "Story 0002, edited again" in (out / "index.html").read_text()
+
+
+def test_a_build_killed_while_updating_the_recycled_tree_leaves_the_site_and_the_next_build_is_exact(
+        make_site, tmp_path: Path) -> None:
+    """The tree a swap retires is kept and updated by the next build: a kill in the middle of that update
+    must neither show in the served site nor leak into a later build."""
+    site = _newsroom_of_400(make_site)
+    out = tmp_path / "out"
+    assert run_newsgen("build", site, "-o", out).returncode == 0
+    (site / "content/0001.md").write_text(article("Story one, edited", date="2021-05-01T10:00:00Z"))
+    assert run_newsgen("build", site, "-o", out).returncode == 0
+    assert (tmp_path / ".out.newsgen-cache" / "spare" / ".newsgen-manifest.json").is_file(), \
+        "the replaced tree is kept for the next build"
+    _kill_a_build_when(site, out, lambda staging: staging.exists())
+
+
+def test_a_build_killed_while_linking_the_served_files_leaves_the_site_and_the_next_build_is_exact(
+        make_site, tmp_path: Path) -> None:
+    """With no spare tree yet (a cold build, then one that changed nothing), a changed build starts its
+    staging folder as hard links to the served files: killing it there must not show in the served site."""
+    site = _newsroom_of_400(make_site)
+    out = tmp_path / "out"
+    assert run_newsgen("build", site, "-o", out).returncode == 0
+    assert run_newsgen("build", site, "-o", out).returncode == 0
+    assert not (tmp_path / ".out.newsgen-cache" / "spare").exists()
+    _kill_a_build_when(site, out, lambda staging: staging.exists() and any(staging.iterdir()))
 
 
 def test_a_second_build_is_refused_while_one_runs_and_the_lock_names_it(make_site, tmp_path: Path) -> None:
