@@ -337,3 +337,31 @@ def test_builds_are_reproducible_across_paths_zones_locales_and_file_order(tmp_p
     home = lxml.html.fromstring(results[0]["index.html"])
     # equal dates: the documented tie-break is the source path
     assert [" ".join(a.text_content().split()) for a in home.xpath("//main//h2/a")] == ["Story a", "Story b", "Story c"]
+
+
+@pytest.mark.parametrize("second", ["nothing changed", "an article edited"])
+def test_a_link_planted_in_the_served_site_never_brings_its_target_into_a_later_build(
+        make_site, tmp_path: Path, second: str) -> None:
+    """Whoever can write to the served folder must not make newsgen publish a file from elsewhere, or write
+    through a link: a page replaced by a symbolic link is rendered again, and the link is gone."""
+    site = make_site({"content/a.md": article("A", tags=["Energy"]), "content/b.md": article("B", tags=["Energy"])})
+    out = tmp_path / "out"
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the web\n")
+    assert run_newsgen("build", site, "-o", out).returncode == 0
+    (site / "content/b.md").write_text(article("B, edited", tags=["Energy"]))
+    assert run_newsgen("build", site, "-o", out).returncode == 0  # retires the cold build's tree as the spare
+    assert run_newsgen("build", site, "-o", out).returncode == 0  # nothing changed
+    for page in ("tags/index.html", "tag/energy/index.html"):
+        (out / page).unlink()
+        (out / page).symlink_to(secret)
+    for number in range(2):  # the first build replaces the links; the second recycles the tree that had them
+        if second == "an article edited":
+            (site / "content/a.md").write_text(article(f"A, edited {number}", tags=["Energy"]))
+        assert run_newsgen("build", site, "-o", out).returncode == 0
+        assert not any(p.is_symlink() for p in out.rglob("*"))
+        assert secret.read_text() == "not for the web\n"
+        assert all(b"not for the web" not in p.read_bytes() for p in out.rglob("*") if p.is_file())
+    clean = tmp_path / "clean"
+    assert run_newsgen("build", site, "-o", clean).returncode == 0
+    assert snapshot(out) == snapshot(clean)

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -95,6 +96,7 @@ class Staging:
         self._lock = _suffixed(self.output, "lock")
         self._folders: set[Path] = set()
         self._present: set[str] | None = None
+        self._not_files: list[str] = []  # what the served folder has that is neither a file nor a folder
         self.held: dict[str, str] = {}  # what the staging folder holds already (a recycled spare)
 
     def __enter__(self) -> Staging:
@@ -237,12 +239,9 @@ class Staging:
             self.written += self.previous.get(relative) != sha
             return
         target = self._target(relative)
-        if self.previous.get(relative) == sha:
-            try:
-                os.link(self.output / relative, target)
-                return
-            except OSError:
-                pass  # previous file gone or another file system: write it
+        if self.previous.get(relative) == sha and _link_file(self.output / relative, target):
+            return
+        # previous file gone, replaced by a link, or on another file system: write it
         self.written += 1
         with open(target, "wb") as handle:
             handle.write(data)
@@ -253,18 +252,15 @@ class Staging:
         False when the previous build has no such file (then render and write() it)."""
         if self.previous.get(relative) != sha:
             return False
-        if self.held.get(relative) != sha:
-            try:
-                os.link(self.output / relative, self._target(relative))
-            except OSError:
-                return False
+        if self.held.get(relative) != sha and not _link_file(self.output / relative, self._target(relative)):
+            return False
         self.files[relative] = sha
         return True
 
     def present(self) -> set[str]:
         """Every file in the build folder (kept files aside), as the file system has it."""
         if self._present is None:
-            self._present = _files_under(self.output, self.keep)
+            self._present = _files_under(self.output, self.keep, self._not_files)
         return self._present
 
     def is_current(self, files: dict[str, str]) -> bool:
@@ -306,8 +302,11 @@ class Staging:
                 shutil.rmtree(kept)
             else:
                 kept.unlink(missing_ok=True)
-        present = self._present if self._present is not None else _files_under(tree, self.keep)
-        _remove_files(tree, sorted(present - set(self.previous)))  # strays someone put there
+        if self._present is None:  # not scanned before the swap: scan the tree as it was served
+            self._present = _files_under(tree, self.keep, self._not_files)
+        present = self._present
+        # strays someone put there, and links: a later write would go through a link to its target
+        _remove_files(tree, sorted(present - set(self.previous)) + self._not_files)
         if not present >= set(self.previous):  # files someone deleted: the manifest must not vouch for them
             _write_manifest(tree, {path: sha for path, sha in self.previous.items() if path in present})
         self.spare.parent.mkdir(parents=True, exist_ok=True)
@@ -337,8 +336,9 @@ def _write_manifest(root: Path, files: dict[str, str]) -> None:
         handle.write("\n")
 
 
-def _files_under(root: Path, keep: tuple[str, ...]) -> set[str]:
-    """Relative paths of the files in a build folder, but for its manifest and the kept entries."""
+def _files_under(root: Path, keep: tuple[str, ...], not_files: list[str] | None = None) -> set[str]:
+    """Relative paths of the regular files in a build folder, but for its manifest and the kept entries;
+    anything else that is not a folder (a symbolic link someone put there) goes into `not_files`."""
     found: set[str] = set()
 
     def visit(folder: str, prefix: str) -> None:
@@ -348,11 +348,25 @@ def _files_under(root: Path, keep: tuple[str, ...]) -> set[str]:
                     continue
                 if entry.is_dir(follow_symlinks=False):
                     visit(entry.path, f"{prefix}{entry.name}/")
-                else:
+                elif entry.is_file(follow_symlinks=False):
                     found.add(prefix + entry.name)
+                elif not_files is not None:
+                    not_files.append(prefix + entry.name)
 
     visit(os.fspath(root), "")
     return found
+
+
+def _link_file(source: Path, target: Path) -> bool:
+    """Hard-link a served file into the staging folder; False when that fails or it is not a regular
+    file: a symbolic link someone put in the served folder must not bring its target into the site."""
+    try:
+        if not stat.S_ISREG(os.lstat(source).st_mode):
+            return False
+        os.link(source, target, follow_symlinks=False)  # should it become a link meanwhile: the link itself
+        return True
+    except OSError:
+        return False
 
 
 def _remove_files(root: Path, relatives: list[str]) -> None:
