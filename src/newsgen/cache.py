@@ -228,25 +228,27 @@ class Cache:
     # --- related articles -------------------------------------------------------------------
     def related(self, site: Site) -> RelatedTable:
         """plan.related_table(site), re-ranking only what changed since the previous build when the
-        articles are the same, in the same order."""
+        articles are the same, in the same order; kept for the next build when anything changed."""
         order = hash_parts(self.salt, *(a.source for a in site.articles))
-        kept = None
+        tags = article_tags(site)
         try:
             with open(self._related_file, "rb") as handle:
                 kept_order, kept_tags, table = pickle.load(handle)
             if kept_order == order:
-                kept = related_table(site, table, stale_related(site, kept_tags))
+                stale = stale_related(site, tags, kept_tags)
+                if not stale:
+                    return table
+                table = related_table(site, table, stale)
+            else:
+                table = related_table(site)
         except Exception:  # missing, truncated or foreign: rank every article
-            pass
-        if kept is None:
-            kept = related_table(site)
+            table = related_table(site)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            _atomic_write(self._related_file, [pickle.dumps((order, article_tags(site), kept),
-                                                            protocol=pickle.HIGHEST_PROTOCOL)])
+            _atomic_write(self._related_file, [pickle.dumps((order, tags, table), protocol=pickle.HIGHEST_PROTOCOL)])
         except OSError:
             pass
-        return kept
+        return table
 
     # --- pages ------------------------------------------------------------------------------
     def _read_pages(self) -> dict[str, str]:

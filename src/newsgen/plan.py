@@ -111,10 +111,10 @@ def article_tags(site: Site) -> dict[str, str]:
     return {a.source: "|".join(t.slug for t in a.tags) for a in site.articles}
 
 
-def stale_related(site: Site, kept_tags: dict[str, str]) -> set[str]:
+def stale_related(site: Site, tags: dict[str, str], kept_tags: dict[str, str]) -> set[str]:
     """The articles whose related articles may differ from those ranked when the same articles, in the
-    same order, had kept_tags: the ones whose tags changed, and every member of a tag they left or joined."""
-    tags = article_tags(site)
+    same order, had kept_tags in place of tags (article_tags(site)): the ones whose tags changed, and
+    every member of a tag they left or joined."""
     changed = {source for source, slugs in tags.items() if kept_tags.get(source) != slugs}
     touched = {slug for source in changed
                for slug in (*kept_tags.get(source, "").split("|"), *tags[source].split("|"))}
