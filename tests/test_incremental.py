@@ -202,6 +202,41 @@ def test_the_first_changed_build_after_a_cold_one_starts_from_the_served_files_a
     assert folders(output) == folders(clean / "build")
 
 
+def test_links_made_for_a_build_that_then_finds_everything_current_become_the_spare(site: Path,
+                                                                                    tmp_path: Path) -> None:
+    """A changed build links the served files in the background (write.Staging.prepare) before it knows
+    whether anything changed. When nothing did, those links are kept as the next build's spare tree,
+    which must vouch for exactly the served files and never let a later build write into them."""
+    output = tmp_path / "incremental" / "build"
+    build(site, BuildOptions(output=output, now=NOW))
+    forget_last_build(output)  # so the build cannot stop early: it links, plans, and finds every page current
+    assert build(site, BuildOptions(output=output, now=NOW)).written == 0
+    spare = cache_dir(output) / "spare"
+    assert snapshot(spare) == snapshot(output)
+    assert sorted(p.name for p in output.parent.iterdir()) == [".build.newsgen-cache", "build"]  # no staging left
+    witness = tmp_path / "witness"
+    shutil.copytree(output, witness, copy_function=os.link)
+    before = snapshot(witness)
+
+    (site / "content" / "2023" / "story-005.md").write_text(story(5, body="A rewritten body.\n"))
+    result = build(site, BuildOptions(output=output, now=NOW))
+    assert result.parsed == 1 and 0 < result.written < sum(result.pages_by_kind.values()) / 2
+    assert snapshot(witness) == before
+    assert snapshot(output) == clean_build(site, tmp_path / "clean")
+
+
+def test_a_build_that_fails_while_linking_the_served_files_leaves_no_trace(site: Path, tmp_path: Path) -> None:
+    output = tmp_path / "incremental" / "build"
+    build(site, BuildOptions(output=output, now=NOW))
+    before = snapshot(output)
+    (site / "content" / "2023" / "story-005.md").write_text("---\ntitle: [unclosed\n---\nBody.\n")
+    with pytest.raises(ContentError):
+        build(site, BuildOptions(output=output, now=NOW))
+    assert snapshot(output) == before
+    assert sorted(p.name for p in output.parent.iterdir()) == [".build.newsgen-cache", "build"]
+    assert not (cache_dir(output) / "spare").exists()
+
+
 def test_progress_is_shown_on_a_terminal_and_never_with_quiet_or_a_pipe(site: Path) -> None:
     import os
     import pty

@@ -155,6 +155,7 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
                 result.summary, result.pages_by_kind, result.static_files = last.summary, last.pages, last.statics
                 result.seconds = time.perf_counter() - started
                 return result
+            staging.prepare()
             site = make_site(site_dir, inputs, options, cache, result)
             result.summary = summarise(site)
             if options.strict and site.notices:
