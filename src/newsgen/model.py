@@ -39,7 +39,7 @@ class Article:
     authors: tuple[str, ...]
     summary: str  # the standfirst as written; may be empty
     description: str  # summary, or an excerpt of the body when there is none
-    body_html: str
+    body_utf8: bytes  # see body_html
     words: int
     reading_minutes: int
     categories: tuple[TermRef, ...]
@@ -56,6 +56,11 @@ class Article:
     corrections: tuple[Correction, ...] = ()  # oldest first
     aliases: tuple[str, ...] = ()  # old URL paths that redirect here
     author_refs: tuple[TermRef, ...] = ()  # the authors' pages, when the site has them
+
+    @property
+    def body_html(self) -> str:
+        """The body as HTML, kept encoded (see markup.RenderedBody.html) and decoded where a page shows it."""
+        return self.body_utf8.decode("utf-8", "surrogatepass")
 
     @functools.cached_property  # read for every listing and sitemap entry the article appears in
     def modified(self) -> Moment:
@@ -260,7 +265,7 @@ def build_site(
                 authors=source.authors,
                 summary=source.summary,
                 description=source.summary or excerpt(body.text),
-                body_html=body.html,
+                body_utf8=body.html_utf8,
                 words=body.words,
                 reading_minutes=body.reading_minutes,
                 categories=categories,
