@@ -408,7 +408,7 @@ def _markdown_files(root: Path, site_dir: Path) -> list[Path]:
                     continue
                 if entry.is_dir(follow_symlinks=False):
                     visit(folder / entry.name, (*parts, entry.name))
-                elif (inside and Path(entry.name).suffix.lower() in MARKDOWN_SUFFIXES
+                elif (inside and os.path.splitext(entry.name)[1].lower() in MARKDOWN_SUFFIXES
                       and entry.name != HUGO_LIST_PAGE):
                     path = folder / entry.name
                     # Path.is_file, not entry.is_file: a link loop must read as "not a file", not raise
