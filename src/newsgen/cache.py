@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import importlib
 import json
 import os
 import pickle
@@ -38,7 +39,6 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -50,15 +50,14 @@ from .config import SiteConfig
 from .content import Moment
 from .model import NOT_FROM_FILE, Article, Site, SiteSummary, Term, TermRef
 from .plan import Feed, Page, RelatedTable, article_tags, related_table, stale_related
+from .write import json_object_chunks
 
 PACKAGE_DIR = Path(__file__).parent
 
 
-def _version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "?"
+def _version(module: str) -> str:
+    # the module's own attribute: importlib.metadata would cost every build some 80 ms of imports
+    return str(getattr(importlib.import_module(module), "__version__", "?"))
 
 
 @functools.cache  # the code a process runs cannot change under it
@@ -68,7 +67,7 @@ def code_digest() -> str:
     for path in sorted(PACKAGE_DIR.glob("*.py")):
         sha.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     # every library whose output ends up in a cached article or page: Markdown, Jinja, nh3 (raw HTML), Pillow (cards)
-    sha.update(";".join(f"{name}={_version(name)}" for name in ("markdown", "jinja2", "nh3", "pillow")).encode())
+    sha.update(";".join(f"{name}={_version(name)}" for name in ("markdown", "jinja2", "nh3", "PIL")).encode())
     return sha.hexdigest()
 
 
@@ -77,6 +76,11 @@ def cache_dir(output: Path) -> Path:
 
 
 def hash_parts(*parts: str | bytes) -> str:
+    """sha256 of the parts, each followed by a NUL byte."""
+    try:  # all text, as page digests are: one join and one update instead of two updates a part
+        return hashlib.sha256(("\0".join(parts) + "\0").encode("utf-8", "surrogatepass")).hexdigest()  # type: ignore
+    except TypeError:
+        pass
     sha = hashlib.sha256()
     for part in parts:
         sha.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass"))
@@ -130,7 +134,6 @@ class Cache:
         self._related_file = folder / "related.pickle"
         self._build_file = folder / "build.pickle"
         self._memo: BuildMemo | None = None
-        self.pages_before = self._read_pages()
         self.pages: dict[str, str] = {}
         self.used_articles: set[str] = set()
         self.keys: dict[str, str] = {}  # article source -> the key of the value this build uses
@@ -140,10 +143,26 @@ class Cache:
         self._spill: BinaryIO | None = None
         self._new: dict[str, Entry] = {}  # key -> where in the spill file
         self._spill_failed = False
+        self._key_prefixes: dict[str, Any] = {}  # settings -> sha256 of the salt and them, to copy
+
+    @functools.cached_property  # a build that changed nothing never reads it
+    def pages_before(self) -> dict[str, str]:
+        """The previous build's page digests (see pages)."""
+        return self._read_pages()
 
     # --- articles ---------------------------------------------------------------------------
     def article_key(self, source: str, raw: bytes, settings: str) -> str:
-        return hash_parts(self.salt, settings, source, raw)
+        """hash_parts(salt, settings, source, raw), with the salt and the settings (a few kB, the same
+        for every file) hashed once per build instead of once per file."""
+        prefix = self._key_prefixes.get(settings)
+        if prefix is None:
+            prefix = self._key_prefixes[settings] = hashlib.sha256(f"{self.salt}\0{settings}\0".encode(
+                "utf-8", "surrogatepass"))
+        sha = prefix.copy()
+        sha.update(source.encode("utf-8", "surrogatepass") + b"\0")
+        sha.update(raw)
+        sha.update(b"\0")
+        return sha.hexdigest()
 
     def get_articles(self, keys: Collection[str]) -> dict[str, Any]:
         """The values the pack holds for these keys, from one open file. A key it lacks, or whose
@@ -265,9 +284,8 @@ class Cache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             if self.pages != self.pages_before:
-                # streamed: the whole text at once would add to the build's peak memory
-                pages = {"salt": self.salt, "pages": self.pages}
-                _atomic_write(self._pages_file, (chunk.encode() for chunk in json.JSONEncoder().iterencode(pages)))
+                chunks = json_object_chunks({"salt": self.salt}, "pages", self.pages)
+                _atomic_write(self._pages_file, (chunk.encode() for chunk in chunks))
             if self._memo is not None:
                 _atomic_write(self._build_file, [pickle.dumps(self._memo, protocol=pickle.HIGHEST_PROTOCOL)])
             if self._new or self._stale:
@@ -486,15 +504,19 @@ class PageDigests:
     # --- values ------------------------------------------------------------------------------
     def value(self, value: Any) -> str:
         # The common shapes first, by exact type: this runs about 30 times per page.
+        kind = type(value)
+        if kind is str:
+            return "str:" + repr(value)
+        if kind is int or kind is bool or value is None or kind is float:
+            return f"{kind.__name__}:{value!r}"
         memo = self._memo
         found = memo.get(id(value))  # only live articles, terms and feeds are memoised, so ids are unique
         if found is not None:
             return found
-        kind = type(value)
-        if kind is str or kind is int or kind is bool or value is None or kind is float:
-            return f"{kind.__name__}:{value!r}"
         if kind is tuple or kind is list:
-            return "[" + ",".join(memo.get(id(v)) or self.value(v) for v in value) + "]"
+            return "[" + ",".join([memo.get(id(v)) or self.value(v) for v in value]) + "]"
+        if kind is Moment:  # a sitemap lists one per page: the dataclass repr would cost five times more
+            return f"Moment({value.at!r},{value.date_only!r})"
         if isinstance(value, (str, int, float, bool)):
             return f"{type(value).__name__}:{value!r}"
         if isinstance(value, (Moment, SiteConfig, datetime, date)):

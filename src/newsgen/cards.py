@@ -11,7 +11,10 @@ import functools
 import io
 from dataclasses import dataclass
 
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL import ImageFont
 
 WIDTH, HEIGHT = 1200, 630
 MARGIN = 72
@@ -33,6 +36,8 @@ class Card:
 
 @functools.lru_cache(maxsize=16)
 def _font(size: int) -> ImageFont.FreeTypeFont:
+    from PIL import ImageFont
+
     font = ImageFont.load_default(size=size)
     if not isinstance(font, ImageFont.FreeTypeFont):  # Pillow built without FreeType: bitmap only
         raise RuntimeError("Pillow was built without FreeType; social cards need its scalable default font")
@@ -87,6 +92,8 @@ def headline_lines(headline: str, width: float) -> tuple[ImageFont.FreeTypeFont,
 
 def render_card(card: Card) -> bytes:
     """The PNG bytes of one card."""
+    from PIL import Image, ImageDraw  # imported when a card is drawn: most rebuilds draw none
+
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
     text_width = WIDTH - 2 * MARGIN

@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import jinja2
-from PIL import Image
 from markupsafe import Markup
 
 from .cards import Card, render_card
@@ -182,6 +181,8 @@ class Renderer:
         if "://" in image:
             return None
         path = self._static / image.lstrip("/")
+        from PIL import Image  # imported when a page has a picture: most rebuilds render none
+
         try:
             if not path.resolve().is_relative_to(self._static.resolve()):
                 return None
