@@ -55,7 +55,11 @@ def hugo_binary() -> Path:
 
 def measure(command: list[str], cwd: Path, output: Path) -> Measure:
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Python as a user's machine runs it, caching compiled modules: newsgen is installed here in editable
+    # mode, so where the environment forbids the cache (PYTHONDONTWRITEBYTECODE) every build would compile
+    # its sources again, which Pelican, byte-compiled by pip, never does.
+    environment = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
