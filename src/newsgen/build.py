@@ -6,6 +6,7 @@ load config -> load content -> Markdown -> model -> plan -> render -> write (sta
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import multiprocessing
 import os
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from . import __version__
 from . import config as config_module
+from .background import BACKGROUND, Background
 from .cache import (BuildMemo, Cache, PageDigests, Uncacheable, cache_dir, code_digest, files_digest, hash_parts,
                     template_digest)
 from .config import SiteConfig
@@ -111,8 +113,18 @@ def read_inputs(site_dir: Path, options: BuildOptions, cache: Cache | None = Non
     epoch = source_date_epoch()
     now = options.now or epoch or datetime.now(timezone.utc)
     taxonomy = load_taxonomy(site_dir)
-    return Inputs(config, taxonomy, now, epoch, scan_articles(site_dir, config, taxonomy, cache),
-                  static_files(site_dir))
+    files = None
+    if cache is not None and BACKGROUND:
+        # Reading and digesting every article file is mostly the file system's time: another process
+        # does it while this one unpickles the article pack, which any build that changed something
+        # needs (a build that changed nothing wastes that, on the other core). Should the other
+        # process fail, the scan runs again here, to report why.
+        scanning = Background(functools.partial(scan_articles, site_dir, config, taxonomy, cache))
+        cache.preload_articles()
+        files = scanning.result()
+    if files is None:
+        files = scan_articles(site_dir, config, taxonomy, cache)
+    return Inputs(config, taxonomy, now, epoch, files, static_files(site_dir))
 
 
 def make_site(site_dir: Path, inputs: Inputs, options: BuildOptions, cache: Cache | None = None,
@@ -192,6 +204,7 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
                                  options)
             result.pages_by_kind, result.static_files = Counter(page.kind for page in pages), len(inputs.statics)
             valid = valid_between(site, inputs.now)
+            saving = None
             files = ({page.path: sha for page, (_, sha) in zip(pages, known)} | static_digests  # type: ignore[misc]
                      if cache is not None and all(sha for _, sha in known) else None)
             if files is not None and staging.is_current(files):
@@ -208,7 +221,13 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
                 # The model and the plan (some 150 MB at 10,000 articles) are done with: what follows
                 # reuses their memory instead of adding to the build's peak.
                 del site, pages, known, renderer
-                staging.commit()
+                # The cache's stores are written by another process while this one swaps the tree in.
+                saving = Background(cache.save_stores) if cache is not None and BACKGROUND else None
+                try:
+                    staging.commit()
+                finally:
+                    if saving is not None:
+                        saving.result()
                 result.written = staging.written
                 result.changed = staging.changed_paths()
                 files = staging.files
@@ -216,7 +235,7 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
                 if fingerprint:
                     cache.keep_build(BuildMemo(fingerprint, files_digest(files), result.summary,
                                                result.pages_by_kind, result.static_files, valid))
-                cache.save()
+                cache.save(stores=saving is None)
     except OSError as exc:  # disk full, read-only folder, …: the previous site stays as it was
         where = f" {exc.filename}" if exc.filename else ""
         raise UsageError(Problem(f"cannot write{where}: {exc.strerror or exc}", field="--output")) from None

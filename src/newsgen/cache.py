@@ -144,6 +144,7 @@ class Cache:
         self._new: dict[str, Entry] = {}  # key -> where in the spill file
         self._spill_failed = False
         self._key_prefixes: dict[str, Any] = {}  # settings -> sha256 of the salt and them, to copy
+        self._preloaded: tuple[set[str], dict[str, Any]] | None = None  # see preload_articles
 
     @functools.cached_property  # a build that changed nothing never reads it
     def pages_before(self) -> dict[str, str]:
@@ -164,16 +165,29 @@ class Cache:
         sha.update(b"\0")
         return sha.hexdigest()
 
+    def preload_articles(self) -> None:
+        """Unpickle every value the pack holds now, before the build knows which it needs: a build
+        does it while another process reads and digests the article files (build.read_inputs)."""
+        self._preloaded = self._read_pack(None)
+
     def get_articles(self, keys: Collection[str]) -> dict[str, Any]:
-        """The values the pack holds for these keys, from one open file. A key it lacks, or whose
-        entry is missing, truncated or unreadable, is simply absent: a miss."""
+        """The values the pack holds for these keys. A key it lacks, or whose entry is missing,
+        truncated or unreadable, is simply absent: a miss."""
         self.used_articles.update(keys)
+        held, values = self._preloaded if self._preloaded is not None else self._read_pack(keys)
+        self._preloaded = None  # what this build does not use is freed with the dict
+        self._stale = not held <= self.used_articles
+        return {key: values[key] for key in keys if key in values}
+
+    def _read_pack(self, keys: Collection[str] | None) -> tuple[set[str], dict[str, Any]]:
+        """The keys the pack's index holds, and the values for `keys` (None: all) read from one open file."""
         found: dict[str, Any] = {}
+        held: set[str] = set()
         try:
             with open(self._pack_file, "rb", buffering=0) as pack:
                 index = _read_index(pack, self.salt)
-                self._stale = not index.keys() <= self.used_articles
-                for key in keys:
+                held = set(index)
+                for key in index if keys is None else keys:
                     where = index.get(key)
                     if where is None:
                         continue
@@ -183,7 +197,7 @@ class Cache:
                         pass
         except OSError:
             pass  # no pack yet
-        return found
+        return held, found
 
     def put_article(self, key: str, blob: bytes) -> None:
         """Keep a value this build computed, pickled (where it was computed: see build._parse_chunk),
@@ -279,21 +293,32 @@ class Cache:
             pass
         return {}
 
-    def save(self) -> None:
-        """Keep only what this build used, so the cache never grows past one site's worth."""
+    def save_stores(self) -> None:
+        """Write pages.json and the article pack. They are keyed by content, so they may be written
+        before or while the build's tree is swapped in: build.py does it in another process meanwhile."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             if self.pages != self.pages_before:
                 chunks = json_object_chunks({"salt": self.salt}, "pages", self.pages)
                 _atomic_write(self._pages_file, (chunk.encode() for chunk in chunks))
-            if self._memo is not None:
-                _atomic_write(self._build_file, [pickle.dumps(self._memo, protocol=pickle.HIGHEST_PROTOCOL)])
             if self._new or self._stale:
                 _atomic_write(self._pack_file, self._pack_chunks())
             # Before the pack, every article was a file of its own in articles/: ours, no longer read.
             shutil.rmtree(self.folder / "articles", ignore_errors=True)
         except OSError:
             pass  # the memo is an optimisation: failing to keep it never fails a build
+
+    def save(self, stores: bool = True) -> None:
+        """Keep only what this build used, so the cache never grows past one site's worth: the stores
+        (unless save_stores() wrote them) and the memo of this build, which must come after its swap."""
+        try:
+            if stores:
+                self.save_stores()
+            if self._memo is not None:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                _atomic_write(self._build_file, [pickle.dumps(self._memo, protocol=pickle.HIGHEST_PROTOCOL)])
+        except OSError:
+            pass
         finally:
             if self._spill is not None:
                 self._spill.close()

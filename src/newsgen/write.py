@@ -7,22 +7,19 @@ folder it did not create (it recognises its own by the manifest it leaves inside
 
 from __future__ import annotations
 
-import ctypes
 import errno
-import functools
 import hashlib
 import itertools
 import json
 import os
-import pickle
 import shutil
-import signal
 import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from .background import BACKGROUND, Background, libc
 from .errors import Problem, UsageError
 
 MANIFEST = ".newsgen-manifest.json"
@@ -102,7 +99,7 @@ class Staging:
         self._present: set[str] | None = None
         self._not_files: list[str] = []  # what the served folder has that is neither a file nor a folder
         self.held: dict[str, str] = {}  # what the staging folder holds already (a recycled spare)
-        self._linker: tuple[int, int] | None = None  # (pid, pipe) of the process linking the served files
+        self._linker: Background[dict[str, str]] | None = None  # linking the served files (prepare)
 
     def __enter__(self) -> Staging:
         self.output.parent.mkdir(parents=True, exist_ok=True)
@@ -117,8 +114,11 @@ class Staging:
 
     def __exit__(self, *exc_info: object) -> None:
         if self._linker is not None:  # a failed build, or one that found everything current
-            held = self._join_linker(stop=exc_info[0] is not None)
-            if held is not None and exc_info[0] is None and self.spare is not None:
+            if exc_info[0] is not None:
+                self._linker.stop()
+            held = self._linker.result()
+            self._linker = None
+            if held is not None and self.spare is not None:
                 # the links are what a swap would have retired: the next changed build starts from them
                 _write_manifest(self.staging, held)
                 self._shelve(self.staging)
@@ -162,46 +162,18 @@ class Staging:
         process while this one works out what to write: at 10,000 articles that is 22,000 links, some
         1.5 s of the file system's time, which then costs the build nothing. open_tree() takes the result."""
         if (self._linker is not None or (self.spare is not None and self.spare.is_dir()) or not self.previous
-                or not self.output.is_dir() or not hasattr(os, "fork")):
+                or not self.output.is_dir() or not BACKGROUND):
             return
         self.staging.mkdir()
-        read, write = os.pipe()
-        parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # the child: link, report what it linked, and leave without running the parent's cleanup
-            code = 1
-            try:
-                os.close(read)
-                _die_with_parent(parent)
-                with os.fdopen(write, "wb") as pipe:
-                    pickle.dump(self._link_served(), pipe, pickle.HIGHEST_PROTOCOL)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write)
-        self._linker = (pid, read)
-
-    def _join_linker(self, stop: bool = False) -> dict[str, str] | None:
-        """Wait for (or stop) the linking process; what it linked, or None when it failed."""
-        assert self._linker is not None
-        pid, read = self._linker
-        self._linker = None
-        if stop:
-            os.kill(pid, signal.SIGKILL)
-        try:
-            with os.fdopen(read, "rb") as pipe:
-                held = None if stop else pickle.load(pipe)
-        except (EOFError, pickle.UnpicklingError, OSError):
-            held = None
-        _, status = os.waitpid(pid, 0)
-        return held if os.waitstatus_to_exitcode(status) == 0 and isinstance(held, dict) else None
+        self._linker = Background(self._link_served)
 
     def open_tree(self) -> None:
         """Start the staging folder, from the spare tree when there is one, else from links to the
         served files (made by prepare(), or here). Called once the build knows it will write: a build
         that finds everything current leaves the spare where it is."""
         if self._linker is not None:
-            held = self._join_linker()
+            held = self._linker.result()
+            self._linker = None
             if held is None:  # the linking process failed: what it left is unknown, start again
                 shutil.rmtree(self.staging)
             else:
@@ -459,30 +431,11 @@ def _remove_files(root: Path, relatives: list[str]) -> None:
 
 def _exchange(first: Path, second: Path) -> bool:
     """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where that is unavailable."""
-    renameat2 = getattr(_libc(), "renameat2", None) if sys.platform == "linux" else None
+    renameat2 = getattr(libc(), "renameat2", None) if sys.platform == "linux" else None
     if renameat2 is None:
         return False
     at_fdcwd, rename_exchange = -100, 2
     return renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange) == 0
-
-
-@functools.cache
-def _libc() -> ctypes.CDLL | None:
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-
-
-def _die_with_parent(parent: int) -> None:
-    """Have the kernel kill this (forked) process when its parent dies: a killed build must not leave
-    a process writing into the staging folder the next build deletes."""
-    prctl = getattr(_libc(), "prctl", None) if sys.platform == "linux" else None
-    if prctl is not None:
-        pr_set_pdeathsig = 1
-        prctl(pr_set_pdeathsig, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before that took effect
-        os._exit(1)
 
 
 def _read_pid(path: Path) -> int | None:
