@@ -157,7 +157,6 @@ def _no_cycle_collection() -> Iterator[None]:
     try:
         yield
     finally:
-        gc.unfreeze()
         if enabled:
             gc.enable()
 
@@ -287,16 +286,20 @@ def _run(function: Callable[[Sequence[object]], list], items: Sequence[object], 
             if progress:
                 progress(step, done, len(items))
         return
-    # What the parent made is frozen, so a worker's collector (on: Markdown and Jinja may make cycles)
-    # never walks it, and never writes into those pages of memory, which would copy them.
+    # What the parent made is frozen while workers run, so a worker's collector (on: Markdown and
+    # Jinja may make cycles) never walks it, and never writes into those pages of memory, which would
+    # copy them.
     gc.freeze()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                             initializer=gc.enable) as pool:
-        for chunk_result in pool.map(function, _chunks(items, workers)):
-            yield from chunk_result
-            done += len(chunk_result)
-            if progress:
-                progress(step, done, len(items))
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=gc.enable) as pool:
+            for chunk_result in pool.map(function, _chunks(items, workers)):
+                yield from chunk_result
+                done += len(chunk_result)
+                if progress:
+                    progress(step, done, len(items))
+    finally:
+        gc.unfreeze()
 
 
 # --- articles: read, parse front matter, render Markdown --------------------------------------
