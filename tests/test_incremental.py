@@ -169,7 +169,7 @@ def test_the_article_pack_holds_one_sites_worth_and_is_rewritten_only_on_change(
     assert build(site, BuildOptions(output=output, now=NOW)).parsed == COUNT
     assert pack.stat().st_size < before.st_size
     assert sorted(p.name for p in cache.iterdir()) == ["articles.pack", "build.pickle", "pages.json", "related.pickle",
-                                                       "spare"]
+                                                       "spare", "templates"]
 
 
 def folders(folder: Path) -> list[str]:

@@ -197,7 +197,11 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
                                     for n in site.notices])
             pages = plan_site(site, reference=inputs.epoch, related=cache.related(site) if cache is not None else None,
                               others={path: f"{STATIC_DIR}/{path}" for path in inputs.statics})
-            renderer = Renderer(site_dir, site)
+            # Jinja folds filters applied to constants (`{{ 'feed.xml' | url }}`) into the code it compiles:
+            # that code is good only for the settings such filters read, the config and the static files.
+            compiled = (cache.compiled_templates(hash_parts(repr(inputs.config), repr(sorted(static_digests.items()))))
+                        if cache is not None else None)
+            renderer = Renderer(site_dir, site, compiled=compiled)
             # Pages may read static files while rendering (a picture's size, say): they are inputs too.
             known = _known_pages(pages, renderer, templates, f"{salt}|{sorted(static_digests.items())}", cache,
                                  options)

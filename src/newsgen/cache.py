@@ -283,6 +283,20 @@ class Cache:
             pass
         return table
 
+    # --- compiled templates ---------------------------------------------------------------------
+    def compiled_templates(self, settings: str) -> Path | None:
+        """A folder for Jinja's compiled templates (render.Renderer), one per digest of the settings the
+        compiled code depends on; the folders of other settings are dropped. None when it cannot be made."""
+        root = self.folder / "templates"
+        folder = root / hash_parts(self.salt, settings)[:32]
+        try:
+            if not folder.is_dir():
+                shutil.rmtree(root, ignore_errors=True)
+                folder.mkdir(parents=True)
+        except OSError:
+            return None
+        return folder
+
     # --- pages ------------------------------------------------------------------------------
     def _read_pages(self) -> dict[str, str]:
         try:
