@@ -176,6 +176,18 @@ def folders(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_dir())
 
 
+def edit_one_story_without_writing_into_the_served_files(site: Path, output: Path, tmp_path: Path) -> BuildResult:
+    """Rewrite one story and build; a second name for every served file shows any write into them."""
+    witness = tmp_path / "witness"
+    shutil.copytree(output, witness, copy_function=os.link)
+    before = snapshot(witness)
+    (site / "content" / "2023" / "story-005.md").write_text(story(5, body="A rewritten body.\n"))
+    result = build(site, BuildOptions(output=output, now=NOW))
+    assert result.parsed == 1
+    assert snapshot(witness) == before
+    return result
+
+
 def test_the_first_changed_build_after_a_cold_one_starts_from_the_served_files_and_never_writes_into_them(
         site: Path, tmp_path: Path) -> None:
     """With no spare tree yet, the staging folder starts as hard links to the served files: exactly those
@@ -189,14 +201,8 @@ def test_the_first_changed_build_after_a_cold_one_starts_from_the_served_files_a
     (output / "CNAME").write_text("news.example.org\n")
     (output / "stray.html").write_text("not ours")
     (output / "stray-folder" / "deeper").mkdir(parents=True)
-    witness = tmp_path / "witness"  # a second name for every served file: writing into one shows here
-    shutil.copytree(output, witness, copy_function=os.link)
-    before = snapshot(witness)
-
-    (site / "content" / "2023" / "story-005.md").write_text(story(5, body="A rewritten body.\n"))
-    result = build(site, BuildOptions(output=output, now=NOW))
-    assert result.parsed == 1 and 0 < result.rendered < sum(result.pages_by_kind.values()) / 2
-    assert snapshot(witness) == before
+    result = edit_one_story_without_writing_into_the_served_files(site, output, tmp_path)
+    assert 0 < result.rendered < sum(result.pages_by_kind.values()) / 2
     clean = tmp_path / "clean"
     assert snapshot(output) == clean_build(site, clean) | {"CNAME": b"news.example.org\n"}
     assert folders(output) == folders(clean / "build")
@@ -214,14 +220,8 @@ def test_links_made_for_a_build_that_then_finds_everything_current_become_the_sp
     spare = cache_dir(output) / "spare"
     assert snapshot(spare) == snapshot(output)
     assert sorted(p.name for p in output.parent.iterdir()) == [".build.newsgen-cache", "build"]  # no staging left
-    witness = tmp_path / "witness"
-    shutil.copytree(output, witness, copy_function=os.link)
-    before = snapshot(witness)
-
-    (site / "content" / "2023" / "story-005.md").write_text(story(5, body="A rewritten body.\n"))
-    result = build(site, BuildOptions(output=output, now=NOW))
-    assert result.parsed == 1 and 0 < result.written < sum(result.pages_by_kind.values()) / 2
-    assert snapshot(witness) == before
+    result = edit_one_story_without_writing_into_the_served_files(site, output, tmp_path)
+    assert 0 < result.written < sum(result.pages_by_kind.values()) / 2
     assert snapshot(output) == clean_build(site, tmp_path / "clean")
 
 
