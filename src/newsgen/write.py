@@ -120,8 +120,11 @@ class Staging:
             self._linker = None
             if held is not None and self.spare is not None:
                 # the links are what a swap would have retired: the next changed build starts from them
-                _write_manifest(self.staging, held)
-                self._shelve(self.staging)
+                try:
+                    _write_manifest(self.staging, held)
+                    self._shelve(self.staging)
+                except OSError:
+                    pass  # a spare only saves time: the folder is dropped below instead
         if self.staging.exists():  # a failed build: what the staging folder holds is unknown, drop it
             shutil.rmtree(self.staging, ignore_errors=True)
         self._release_lock()
