@@ -174,8 +174,9 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
     inputs = read_inputs(site_dir, options, cache)
     static_bytes = {path: source.read_bytes() for path, source in inputs.statics.items()}
     static_digests = {path: digest(data) for path, data in static_bytes.items()}
+    statics_key = repr(sorted(static_digests.items()))  # what every digest below takes of the static files
     templates = template_digest((site_dir / TEMPLATES_DIR, THEME_DIR / TEMPLATES_DIR))
-    fingerprint = _fingerprint(inputs, site_dir, salt, templates, static_digests, options)
+    fingerprint = _fingerprint(inputs, site_dir, salt, templates, statics_key, options)
 
     try:
         # The tree a build replaces is kept in the cache folder: the next build updates it in place of
@@ -199,12 +200,11 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
                               others={path: f"{STATIC_DIR}/{path}" for path in inputs.statics})
             # Jinja folds filters applied to constants (`{{ 'feed.xml' | url }}`) into the code it compiles:
             # that code is good only for the settings such filters read, the config and the static files.
-            compiled = (cache.compiled_templates(hash_parts(repr(inputs.config), repr(sorted(static_digests.items()))))
+            compiled = (cache.compiled_templates(hash_parts(repr(inputs.config), statics_key))
                         if cache is not None else None)
             renderer = Renderer(site_dir, site, compiled=compiled)
             # Pages may read static files while rendering (a picture's size, say): they are inputs too.
-            known = _known_pages(pages, renderer, templates, f"{salt}|{sorted(static_digests.items())}", cache,
-                                 options)
+            known = _known_pages(pages, renderer, templates, f"{salt}|{statics_key}", cache, options)
             result.pages_by_kind, result.static_files = Counter(page.kind for page in pages), len(inputs.statics)
             valid = valid_between(site, inputs.now)
             saving = None
@@ -246,14 +246,14 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
     return result
 
 
-def _fingerprint(inputs: Inputs, site_dir: Path, salt: str, templates: str, static_digests: dict[str, str],
+def _fingerprint(inputs: Inputs, site_dir: Path, salt: str, templates: str, statics_key: str,
                  options: BuildOptions) -> str | None:
     """A digest of every input of the build but the clock (see valid_between); None when a file could
     not be read, so the build goes on to report it."""
     if any(file.problems for file in inputs.files):
         return None
     return hash_parts(salt, article_settings(site_dir, inputs.config, inputs.taxonomy), templates,
-                      repr(sorted(static_digests.items())), repr(inputs.epoch),
+                      statics_key, repr(inputs.epoch),
                       f"drafts={options.drafts}|future={options.future}|strict={options.strict}",
                       *(f"{file.source}\0{file.key}" for file in inputs.files))
 

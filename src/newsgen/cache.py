@@ -411,7 +411,6 @@ class TemplateReach:
 
     trees: tuple[nodes.Template, ...]
     names: frozenset[str]  # every name loaded
-    attributes: frozenset[str]  # every attribute name read (see _attribute_names)
     complete: bool  # False when a reference is computed, so the set of templates is unknown
 
 
@@ -427,7 +426,7 @@ class PageDigests:
         self._alive: list[object] = []
         self._globals_memo: dict[str, str] = {}
         self._uncacheable: set[str] = set()
-        self._parsed: dict[str, tuple[nodes.Template, set[str], set[str], list[str | None]]] = {}
+        self._parsed: dict[str, tuple[nodes.Template, set[str], list[str | None]]] = {}
         self._reaches: dict[str, TemplateReach] = {}
         self._shallow: dict[tuple[str, str], bool] = {}
         self._base = hash_parts(salt, templates, repr(site.config))
@@ -502,7 +501,7 @@ class PageDigests:
         """A template and all it extends, includes, imports, read once per build."""
         if name in self._reaches:
             return self._reaches[name]
-        trees, names, attributes = [], set(), set()
+        trees, names = [], set()
         seen: set[str] = set()
         todo = [name]
         complete = True
@@ -511,19 +510,18 @@ class PageDigests:
             if current in seen:
                 continue
             seen.add(current)
-            tree, file_names, file_attributes, references = self._parse(current)
+            tree, file_names, references = self._parse(current)
             trees.append(tree)
             names |= file_names
-            attributes |= file_attributes
             for referenced in references:
                 if referenced is None:
                     complete = False
                 else:
                     todo.append(referenced)
-        self._reaches[name] = TemplateReach(tuple(trees), frozenset(names), frozenset(attributes), complete)
+        self._reaches[name] = TemplateReach(tuple(trees), frozenset(names), complete)
         return self._reaches[name]
 
-    def _parse(self, name: str) -> tuple[nodes.Template, set[str], set[str], list[str | None]]:
+    def _parse(self, name: str) -> tuple[nodes.Template, set[str], list[str | None]]:
         if name not in self._parsed:
             source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
             tree = self.env.parse(source)
@@ -531,7 +529,7 @@ class PageDigests:
             # are environment globals, which are exactly the ones this digest is looking for. Local
             # names that shadow a global only make the digest cover more than it must.
             loaded = {node.name for node in tree.find_all(nodes.Name) if node.ctx == "load"}
-            self._parsed[name] = (tree, loaded, _attribute_names(tree), list(meta.find_referenced_templates(tree)))
+            self._parsed[name] = (tree, loaded, list(meta.find_referenced_templates(tree)))
         return self._parsed[name]
 
     def _site_digest(self) -> str:
@@ -645,24 +643,3 @@ def _reads_through(tree: nodes.Template, name: str, in_context: bool) -> set[str
         return all(visit([*path, child]) for child in node.iter_child_nodes())
 
     return reads if visit([tree]) else None
-
-
-def _attribute_names(tree: nodes.Template) -> set[str]:
-    """Attribute names a template reads: `x.name`, `x['name']`, and text arguments of filters and tests
-    (`map(attribute='name')`, `attr('name')`), so a global's deep data counts only where it is reachable."""
-    found: set[str] = set()
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Test)):
-        if isinstance(node, nodes.Getattr):
-            found.add(node.attr)
-        elif isinstance(node, nodes.Getitem):
-            if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
-                found.add(node.arg.value)
-            else:
-                found.add("articles")  # a computed key could reach anything
-        else:
-            for argument in (*node.args, *(k.value for k in node.kwargs)):
-                if isinstance(argument, nodes.Const) and isinstance(argument.value, str):
-                    found.add(argument.value)
-                elif not isinstance(argument, nodes.Const):
-                    found.add("articles")
-    return found
