@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import io
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
