@@ -465,8 +465,8 @@ def _render_chunk(chunk: Sequence[object]) -> list[tuple[int, str, bool, list[Pr
             out.append((index, "", False, list(exc.problems)))
             continue
         before = staging.written
-        staging.write(page.path, data)  # in a worker: straight into the shared staging folder
-        out.append((index, digest(data), staging.written > before, []))
+        sha = staging.write(page.path, data)  # in a worker: straight into the shared staging folder
+        out.append((index, sha, staging.written > before, []))
     return out
 
 

@@ -28,9 +28,12 @@ GENERATOR = "newsgen"
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
-def to_json(value: Any, indent: int | None = None) -> str:
-    """JSON that is safe inside a <script> element and an HTML attribute alike."""
-    text = json.dumps(value, ensure_ascii=False, indent=indent, sort_keys=False)
+def to_json(value: Any) -> str:
+    """JSON that is safe inside a <script> element and an HTML attribute alike.
+
+    On one line: json.dumps uses its C encoder only without `indent` (indenting costs every article
+    page about 0.1 ms in pure Python, and the bytes)."""
+    text = json.dumps(value, ensure_ascii=False)
     for char, escape in _JSON_ESCAPES.items():
         text = text.replace(char, escape)
     return text
@@ -98,7 +101,7 @@ class Renderer:
 
     @staticmethod
     def jsonld(value: Any) -> Markup:
-        return Markup(to_json(value, indent=2))
+        return Markup(to_json(value))
 
     # --- rendering ----------------------------------------------------------------------------
     def render(self, page: Page) -> bytes:
@@ -108,7 +111,8 @@ class Renderer:
                 section = article.section.name if article.section else ""
                 return render_card(Card(article.title, section, self.config.title))
             if page.template == "feed.json":
-                return (to_json(self.json_feed(page.context["feed"]), indent=2) + "\n").encode()
+                # to_json's escapes too: a reader that shows a title or summary as HTML gets no markup
+                return (to_json(self.json_feed(page.context["feed"])) + "\n").encode()
             template = self.env.get_template(page.template)
             return template.render(page=page, **page.context).encode("utf-8")
         except jinja2.TemplateSyntaxError as exc:
