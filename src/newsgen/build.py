@@ -204,7 +204,7 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
                         if cache is not None else None)
             renderer = Renderer(site_dir, site, compiled=compiled)
             # Pages may read static files while rendering (a picture's size, say): they are inputs too.
-            known = _known_pages(pages, renderer, templates, f"{salt}|{statics_key}", cache, options)
+            known = _known_pages(pages, renderer, templates, f"{salt}|{statics_key}", cache)
             result.pages_by_kind, result.static_files = Counter(page.kind for page in pages), len(inputs.statics)
             valid = valid_between(site, inputs.now)
             saving = None
@@ -470,32 +470,26 @@ def _render_chunk(chunk: Sequence[object]) -> list[tuple[int, str, bool, list[Pr
     return out
 
 
-def _known_pages(pages: list[Page], renderer: Renderer, templates: str, salt: str, cache: Cache | None,
-                 options: BuildOptions) -> list[tuple[str | None, str | None]]:
-    """(digest, sha256 of its bytes if a previous build rendered that digest) for every page."""
+def _known_pages(pages: list[Page], renderer: Renderer, templates: str, salt: str,
+                 cache: Cache | None) -> list[tuple[str | None, str | None]]:
+    """(digest, sha256 of its bytes if a previous build rendered that digest) for every page.
+
+    In this process: forked workers were no faster (each parses the templates again, and the pages'
+    digests read the same memoised article digests), and the other core is free for the link pass
+    (Staging.prepare) or the file scan."""
     if cache is None:
         return [(None, None)] * len(pages)
     digester = PageDigests(renderer.site, renderer.env, templates, salt, cache.keys)
-    for article in renderer.site.articles:  # read by most pages: digested once, before the workers fork
-        digester.value(article)
-    _WORK.update(pages=pages, digester=digester)
-    try:
-        keys = list(_run(_digest_chunk, range(len(pages)), _workers(options, len(pages)), "checking", None))
-    finally:
-        _WORK.clear()
-    return [(key, cache.pages_before.get(key) if key else None) for key in keys]  # type: ignore[misc]
-
-
-def _digest_chunk(chunk: Sequence[object]) -> list[str | None]:
-    pages: list[Page] = _WORK["pages"]  # type: ignore[assignment]
-    digester: PageDigests = _WORK["digester"]  # type: ignore[assignment]
-    keys: list[str | None] = []
-    for index in chunk:
+    before = cache.pages_before
+    known: list[tuple[str | None, str | None]] = []
+    for page in pages:
         try:
-            keys.append(digester.page(pages[index]))  # type: ignore[index]
+            key = digester.page(page)
         except Uncacheable:
-            keys.append(None)
-    return keys
+            known.append((None, None))
+            continue
+        known.append((key, before.get(key)))
+    return known
 
 
 def _render_all(pages: list[Page], known: list[tuple[str | None, str | None]], renderer: Renderer,
