@@ -3,11 +3,12 @@
     python bench/run.py [N ...] [--runs R]      # default sizes 1000 10000
 
 For each size: writes the corpus (bench/corpus.py) under bench-work/N/, builds it cold with each
-tool, then rebuilds with newsgen after no change, after one article's body is edited and after one
-article's tags are changed. Each build is a separate process measured with wait4(): wall time, CPU
-time (user + sys of the process and the workers it waited for), peak resident memory of the largest
-single process, and files written. Prints one table, with ratios against Pelican's and Hugo's cold
-builds of the same run. Medians of R runs (default 3 below 5,000 articles, else 1).
+tool, then rebuilds with newsgen after no change, after one article's body is edited (first right
+after the cold build, then EDITS more times) and after that article's tags are changed (EDITS times).
+Each build is a separate process measured with wait4(): wall time, CPU time (user + sys of the
+process and the workers it waited for), peak resident memory of the largest single process, and files
+written. Prints one table, with ratios against Pelican's and Hugo's cold builds of the same run.
+Medians of R runs (default 3 below 5,000 articles, else 1), and of the repeated rebuilds within them.
 """
 
 from __future__ import annotations
@@ -76,23 +77,33 @@ def wipe(*paths: Path) -> None:
             shutil.rmtree(path)
 
 
-def newsgen_runs(site: Path, items: list[corpus.Item], run: int) -> dict[str, Measure]:
+EDITS = 3  # edits (and tag changes) measured after the first, for a median: one rebuild is a few seconds
+
+
+def newsgen_runs(site: Path, items: list[corpus.Item], run: int) -> dict[str, list[Measure]]:
+    """Cold, no change, then one article edited: first right after the cold build (the build folder
+    has no spare tree yet, see README "Performance"), then EDITS more times, as an editor saves again
+    and again; then that article's tags changed EDITS times. Each later edit writes new text, so every
+    one is a real change."""
     output = site.parent / "newsgen-out"
     wipe(output, output.parent / f".{output.name}.newsgen-cache")
     command = [str(NEWSGEN), "build", str(site), "-o", str(output), "-q"]
-    results = {"cold": measure(command, site, output), "no change": measure(command, site, output)}
+    results = {"cold": [measure(command, site, output)], "no change": [measure(command, site, output)]}
     item = items[len(items) // 2]
     path = site / "content" / f"{item.date:%Y}" / f"{item.slug}.md"
     original = path.read_bytes()
     try:
-        path.write_bytes(original + f"\nA correction was added in run {run}.\n".encode())
-        results["one body edited"] = measure(command, site, output)
+        for edit in range(EDITS + 1):
+            path.write_bytes(original + f"\nA correction was added in run {run}, edit {edit}.\n".encode())
+            scenario = "first edit after cold" if edit == 0 else "one body edited"
+            results.setdefault(scenario, []).append(measure(command, site, output))
         text = original.decode()
         old_tags = f"tags: {corpus._yaml_list(item.tags)}"
         assert old_tags in text
-        path.write_text(text.replace(old_tags, f"tags: {corpus._yaml_list((*item.tags[:-1], f'Run {run}'))}"),
-                        encoding="utf-8")
-        results["one article's tags changed"] = measure(command, site, output)
+        for edit in range(EDITS):
+            new_tags = corpus._yaml_list((*item.tags[:-1], f"Run {run} edit {edit}"))
+            path.write_text(text.replace(old_tags, f"tags: {new_tags}"), encoding="utf-8")
+            results.setdefault("one article's tags changed", []).append(measure(command, site, output))
     finally:
         path.write_bytes(original)
     return results
@@ -130,8 +141,8 @@ def bench_size(n: int, runs: int) -> dict[tuple[str, str], Measure]:
     collected: dict[tuple[str, str], list[Measure]] = {}
     for run in range(runs):  # the tools take turns, so a busy moment of the machine hits all of them
         print(f"  {n} articles, run {run + 1}/{runs}: newsgen", end="", flush=True, file=sys.stderr)
-        for scenario, result in newsgen_runs(folder / "newsgen", items, run).items():
-            collected.setdefault(("newsgen", scenario), []).append(result)
+        for scenario, measures in newsgen_runs(folder / "newsgen", items, run).items():
+            collected.setdefault(("newsgen", scenario), []).extend(measures)
         for tool, function in (("Pelican", pelican_run), ("Hugo", hugo_run)):
             print(f", {tool}", end="", flush=True, file=sys.stderr)
             try:
@@ -154,8 +165,9 @@ def table(results: dict[int, dict[tuple[str, str], Measure]], runs: dict[int, in
             lines.append(f"{n:>8}  {tool:8} {scenario:27} {m.wall:7.2f} {m.cpu:7.2f} {m.rss_mib:8.0f} {m.files:6}  "
                          + " ".join(versus))
         lines.append("")
-    lines.append(f"wall and CPU: medians of {', '.join(f'{r} run(s) at {n}' for n, r in runs.items())}; "
-                 "peak: largest single process; ÷: wall time over that tool's cold build in the same run")
+    lines.append(f"wall and CPU: medians of {', '.join(f'{r} run(s) at {n}' for n, r in runs.items())} "
+                 f"(\"one body edited\" and \"tags changed\": {EDITS} rebuilds a run); peak: largest single process; "
+                 "÷: wall time over that tool's cold build in the same run")
     sizes = sorted(results)
     if len(sizes) >= 2:
         small, large = sizes[0], sizes[-1]
