@@ -168,8 +168,8 @@ def test_the_article_pack_holds_one_sites_worth_and_is_rewritten_only_on_change(
         (site / "content" / "2023" / f"story-{number:03d}.md").write_text(story(number, body=f"Body {number}, new.\n"))
     assert build(site, BuildOptions(output=output, now=NOW)).parsed == COUNT
     assert pack.stat().st_size < before.st_size
-    assert sorted(p.name for p in cache.iterdir()) == ["articles.pack", "build.pickle", "pages.json", "related.pickle",
-                                                       "spare", "templates"]
+    assert sorted(p.name for p in cache.iterdir()) == ["articles.pack", "build.pickle", "groups.pickle", "pages.json",
+                                                       "related.pickle", "spare", "templates"]
 
 
 def folders(folder: Path) -> list[str]:

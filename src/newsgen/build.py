@@ -474,22 +474,45 @@ def _known_pages(pages: list[Page], renderer: Renderer, templates: str, salt: st
                  cache: Cache | None) -> list[tuple[str | None, str | None]]:
     """(digest, sha256 of its bytes if a previous build rendered that digest) for every page.
 
+    The pages made from one term (Page.basis) are digested as a group first: when the group digest
+    is the previous build's, so are its pages' digests, which are taken from the cache. That is half
+    of a 10,000-article site's pages (its 1,000 tags' listings and feeds), which one edit leaves alone.
+
     In this process: forked workers were no faster (each parses the templates again, and the pages'
     digests read the same memoised article digests), and the other core is free for the link pass
     (Staging.prepare) or the file scan."""
     if cache is None:
         return [(None, None)] * len(pages)
     digester = PageDigests(renderer.site, renderer.env, templates, salt, cache.keys)
-    before = cache.pages_before
-    known: list[tuple[str | None, str | None]] = []
-    for page in pages:
+    keys: list[str | None] = [None] * len(pages)
+    done = [False] * len(pages)
+    groups: dict[int, list[int]] = {}
+    for index, page in enumerate(pages):
+        if page.basis is not None:
+            groups.setdefault(id(page.basis), []).append(index)
+    for members in groups.values():
         try:
-            key = digester.page(page)
+            group = digester.group([pages[index] for index in members])
         except Uncacheable:
-            known.append((None, None))
-            continue
-        known.append((key, before.get(key)))
-    return known
+            continue  # digested page by page below
+        found = cache.groups_before.get(group)
+        if found is None or len(found) != len(members):
+            found = tuple(_page_key(digester, pages[index]) for index in members)
+        cache.groups[group] = found
+        for index, key in zip(members, found):
+            keys[index], done[index] = key, True
+    for index, page in enumerate(pages):
+        if not done[index]:
+            keys[index] = _page_key(digester, page)
+    before = cache.pages_before
+    return [(key, before.get(key) if key else None) for key in keys]
+
+
+def _page_key(digester: PageDigests, page: Page) -> str | None:
+    try:
+        return digester.page(page)
+    except Uncacheable:
+        return None
 
 
 def _render_all(pages: list[Page], known: list[tuple[str | None, str | None]], renderer: Renderer,

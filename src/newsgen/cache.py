@@ -1,6 +1,6 @@
 """A memo of the expensive pure steps, keyed by a digest of everything each step reads.
 
-Three stores live in a folder beside the build folder (`.<build-name>.newsgen-cache`):
+Four stores live in a folder beside the build folder (`.<build-name>.newsgen-cache`):
 
 - articles.pack: each article file the last build read, parsed and its Markdown rendered, as one
   pickle per article behind an index of keys at the head of the file: a build opens one file, not
@@ -16,6 +16,9 @@ Three stores live in a folder beside the build folder (`.<build-name>.newsgen-ca
   or feed by all its articles, or by its name and links only where the templates read no more of it.
   A page whose digest is known, and whose file in the previous build has that sha256, is linked,
   not rendered.
+- groups.pickle: a digest of each term with all its articles and its pages' own fields -> the digests
+  of those pages (its listings and feeds, made from the term and the config alone): a term an edit did
+  not touch has its pages' digests taken from here instead of computed again.
 
 The code digest (newsgen's own sources and the Markdown and Jinja versions) is part of every key, so
 a changed newsgen never reuses what an older one computed. A missing, corrupt or foreign cache only
@@ -133,8 +136,10 @@ class Cache:
         self._pages_file = folder / "pages.json"
         self._related_file = folder / "related.pickle"
         self._build_file = folder / "build.pickle"
+        self._groups_file = folder / "groups.pickle"
         self._memo: BuildMemo | None = None
         self.pages: dict[str, str] = {}
+        self.groups: dict[str, tuple[str | None, ...]] = {}  # this build's, as groups_before
         self.used_articles: set[str] = set()
         self.keys: dict[str, str] = {}  # article source -> the key of the value this build uses
         self._stale = False  # whether the pack holds entries this build does not use
@@ -150,6 +155,18 @@ class Cache:
     def pages_before(self) -> dict[str, str]:
         """The previous build's page digests (see pages)."""
         return self._read_pages()
+
+    @functools.cached_property
+    def groups_before(self) -> dict[str, tuple[str | None, ...]]:
+        """The previous build's group digests (PageDigests.group) -> the digests of the group's pages."""
+        try:
+            with open(self._groups_file, "rb") as handle:
+                salt, groups = pickle.load(handle)
+            if salt == self.salt and isinstance(groups, dict):
+                return groups
+        except Exception:  # missing, truncated or foreign
+            pass
+        return {}
 
     # --- articles ---------------------------------------------------------------------------
     def article_key(self, source: str, raw: bytes, settings: str) -> str:
@@ -315,6 +332,8 @@ class Cache:
             if self.pages != self.pages_before:
                 chunks = json_object_chunks({"salt": self.salt}, "pages", self.pages)
                 _atomic_write(self._pages_file, (chunk.encode() for chunk in chunks))
+            if self.groups != self.groups_before:
+                _atomic_write(self._groups_file, [pickle.dumps((self.salt, self.groups), pickle.HIGHEST_PROTOCOL)])
             if self._new or self._stale:
                 _atomic_write(self._pack_file, self._pack_chunks())
             # Before the pack, every article was a file of its own in articles/: ours, no longer read.
@@ -430,6 +449,14 @@ class PageDigests:
         self._reaches: dict[str, TemplateReach] = {}
         self._shallow: dict[tuple[str, str], bool] = {}
         self._base = hash_parts(salt, templates, repr(site.config))
+
+    def group(self, pages: list[Page]) -> str:
+        """One digest for pages made from the same basis (Page.basis: a term): the basis digested deeply,
+        with all its articles, and each page's own fields and template globals. Their data is made from
+        these and the config alone, so an unchanged group digest stands for unchanged page digests."""
+        return hash_parts(self._base, self.value(pages[0].basis), *(
+            f"{self._globals(p.template)}|{p.path}|{p.url}|{p.kind}|{p.template}|{p.source}|{','.join(p.context)}"
+            for p in pages))
 
     def page(self, page: Page) -> str:
         return hash_parts(self._base, self._globals(page.template), page.path, page.url, page.kind, page.template,

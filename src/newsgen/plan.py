@@ -34,6 +34,10 @@ class Page:
     template: str
     source: str  # what asked for this file, for collision messages
     context: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # The one model object the context is made from, with the config, when there is one: a term, for
+    # its listing pages and feeds. The cache takes the digests of all of a term's pages as unchanged when
+    # the term, its articles and the pages' fields are (cache.PageDigests.group).
+    basis: Any = field(default=None, compare=False, hash=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -48,14 +52,16 @@ def _feed(title: str, base: str, articles: tuple[Article, ...], size: int) -> Fe
     return Feed(title, base, {fmt: base + name for fmt, name in FEED_FORMATS}, articles[:size])
 
 
-def _feed_pages(feed: Feed, source: str) -> list[Page]:
+def _feed_pages(feed: Feed, source: str, basis: Any = None) -> list[Page]:
     return [
-        Page(url, url, "feed", f"feed-{fmt}.xml" if fmt != "json" else "feed.json", source, {"feed": feed, "format": fmt})
+        Page(url, url, "feed", f"feed-{fmt}.xml" if fmt != "json" else "feed.json", source, {"feed": feed, "format": fmt},
+             basis)
         for fmt, url in feed.paths.items()
     ]
 
 
-def _listing(kind: str, base: str, articles: tuple[Article, ...], size: int, source: str, **context: Any) -> list[Page]:
+def _listing(kind: str, base: str, articles: tuple[Article, ...], size: int, source: str, basis: Any = None,
+             **context: Any) -> list[Page]:
     """A listing split into pages of `size`: base/, base/page/2/, …"""
     count = max(1, math.ceil(len(articles) / size))
     pages = []
@@ -69,7 +75,7 @@ def _listing(kind: str, base: str, articles: tuple[Article, ...], size: int, sou
         }
         items = articles[(number - 1) * size : number * size]
         pages.append(Page(output_path(url), url, kind, f"{kind}.html", source,
-                          {"articles": items, "pagination": pagination, "total": len(articles), **context}))
+                          {"articles": items, "pagination": pagination, "total": len(articles), **context}, basis))
     return pages
 
 
@@ -173,8 +179,10 @@ def plan_site(site: Site, reference: datetime | None = None, related: RelatedTab
     pages += _listing("home", "", site.articles, config.page_size, "the home page", feed=home_feed)
     for term in (*site.categories, *site.tags, *site.authors):
         source = f"{term.kind} '{term.name}'"
-        pages += _listing(term.kind, term.url, term.articles, config.page_size, source, term=term, feed=term_feeds[term.url])
-        pages += _feed_pages(term_feeds[term.url], source)
+        # Made from the term and the config alone: keep it so (see Page.basis).
+        pages += _listing(term.kind, term.url, term.articles, config.page_size, source, term,
+                          term=term, feed=term_feeds[term.url])
+        pages += _feed_pages(term_feeds[term.url], source, term)
     pages.append(Page("categories/index.html", "categories/", "categories", "terms.html", "the category list",
                       {"kind": "category", "terms": site.categories}))
     pages.append(Page("tags/index.html", "tags/", "tags", "terms.html", "the tag list",
