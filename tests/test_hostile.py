@@ -99,6 +99,19 @@ def test_broken_files_are_named_and_nothing_is_written(make_site, tmp_path: Path
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("path", ["../escaped.html", "/tmp/absolute.html", "a/../../escaped.html", "a//b.html",
+                                  "a/./b.html", "", "a/", "a\\..\\b.html", "a\x00b.html"])
+def test_the_writer_refuses_output_paths_that_could_leave_the_build_folder(tmp_path: Path, path: str) -> None:
+    """Every planned path is checked where files are written, not only where slugs are made."""
+    from newsgen.write import Staging
+
+    with Staging(tmp_path / "site" / "build") as staging:
+        staging.open_tree()
+        with pytest.raises(ValueError, match="unsafe output path"):
+            staging.write(path, b"x")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["site"]  # nothing made, nothing left
+
+
 def test_symlinks_out_of_the_site_and_loops_are_never_read(make_site, tmp_path: Path) -> None:
     secret = tmp_path / "secret.md"
     secret.write_text(article("Secret outside the site", body="TOP SECRET\n"))
