@@ -580,7 +580,9 @@ class PageDigests:
         if kind is tuple or kind is list:
             return "[" + ",".join([memo.get(id(v)) or self.value(v) for v in value]) + "]"
         if kind is Moment:  # a sitemap lists one per page: the dataclass repr would cost five times more
-            return f"Moment({value.at!r},{value.date_only!r})"
+            result = memo[id(value)] = f"Moment({value.at!r},{value.date_only!r})"
+            self._alive.append(value)  # an article's: the sitemap names it again for each listing it leads
+            return result
         if isinstance(value, (str, int, float, bool)):
             return f"{type(value).__name__}:{value!r}"
         if isinstance(value, (Moment, SiteConfig, datetime, date)):
