@@ -483,7 +483,7 @@ def _known_pages(pages: list[Page], renderer: Renderer, templates: str, salt: st
     (Staging.prepare) or the file scan."""
     if cache is None:
         return [(None, None)] * len(pages)
-    digester = PageDigests(renderer.site, renderer.env, templates, salt, cache.keys)
+    digester = PageDigests(renderer.site, renderer.env, templates, salt, cache.keys, cache.template_analysis(templates))
     keys: list[str | None] = [None] * len(pages)
     done = [False] * len(pages)
     groups: dict[int, list[int]] = {}
