@@ -163,14 +163,7 @@ class Cache:
     @functools.cached_property
     def groups_before(self) -> dict[str, tuple[str | None, ...]]:
         """The previous build's group digests (PageDigests.group) -> the digests of the group's pages."""
-        try:
-            with open(self._groups_file, "rb") as handle:
-                salt, groups = pickle.load(handle)
-            if salt == self.salt and isinstance(groups, dict):
-                return groups
-        except Exception:  # missing, truncated or foreign
-            pass
-        return {}
+        return _read_keyed(self._groups_file, (self.salt,))
 
     # --- articles ---------------------------------------------------------------------------
     def article_key(self, source: str, raw: bytes, settings: str) -> str:
@@ -308,14 +301,7 @@ class Cache:
     def template_analysis(self, templates: str) -> dict[str, dict[Any, Any]]:
         """What page digests found in the templates' source (PageDigests), kept for the next build
         while the templates (`templates`: their digest) and newsgen are the same."""
-        analysis: dict[str, dict[Any, Any]] = {}
-        try:
-            with open(self._analysis_file, "rb") as handle:
-                salt, digest, kept = pickle.load(handle)
-            if salt == self.salt and digest == templates and isinstance(kept, dict):
-                analysis = kept
-        except Exception:  # missing, truncated or foreign
-            pass
+        analysis: dict[str, dict[Any, Any]] = _read_keyed(self._analysis_file, (self.salt, templates))
         self._analysis = (templates, analysis, _entries(analysis))
         return analysis
 
@@ -351,11 +337,10 @@ class Cache:
                 chunks = json_object_chunks({"salt": self.salt}, "pages", self.pages)
                 _atomic_write(self._pages_file, (chunk.encode() for chunk in chunks))
             if self.groups != self.groups_before:
-                _atomic_write(self._groups_file, [pickle.dumps((self.salt, self.groups), pickle.HIGHEST_PROTOCOL)])
+                _write_keyed(self._groups_file, (self.salt,), self.groups)
             if self._analysis is not None and _entries(self._analysis[1]) != self._analysis[2]:
                 templates, analysis, _ = self._analysis
-                _atomic_write(self._analysis_file, [pickle.dumps((self.salt, templates, analysis),
-                                                                 pickle.HIGHEST_PROTOCOL)])
+                _write_keyed(self._analysis_file, (self.salt, templates), analysis)
             if self._new or self._stale:
                 _atomic_write(self._pack_file, self._pack_chunks())
             # Before the pack, every article was a file of its own in articles/: ours, no longer read.
@@ -397,6 +382,23 @@ def _read_index(pack: BinaryIO, salt: str) -> dict[str, Entry]:
         return {key: (base + start, length, crc) for key, (start, length, crc) in entries.items()}
     except Exception:  # garbage in the index: the whole pack is a miss
         return {}
+
+
+def _read_keyed(path: Path, key: tuple[str, ...]) -> dict[Any, Any]:
+    """A dict _write_keyed kept under this key; {} when the file is missing, damaged, foreign or kept
+    under another key (another newsgen, other templates)."""
+    try:
+        with open(path, "rb") as handle:
+            kept_key, value = pickle.load(handle)
+        if kept_key == key and isinstance(value, dict):
+            return value
+    except Exception:
+        pass
+    return {}
+
+
+def _write_keyed(path: Path, key: tuple[str, ...], value: dict[Any, Any]) -> None:
+    _atomic_write(path, [pickle.dumps((key, value), pickle.HIGHEST_PROTOCOL)])
 
 
 def _entries(analysis: dict[str, dict[Any, Any]]) -> int:
