@@ -175,7 +175,7 @@ def test_pelican_project_builds_as_is(tmp_path: Path) -> None:
 @pytest.mark.parametrize("files, message", [
     ({"content/a.md": "+++\ntitle = 'x'\ndate = 2024-01-01\ntags = [\n+++\nBody\n"}, "content/a.md:"),
     ({"content/a.md": "Title: x\nDate: 2024-01-01\nStatus: maybe\n\nBody\n"},
-     "content/a.md:3: status: expected draft, hidden or published"),
+     "content/a.md:3: status: expected draft, hidden, published or skip"),
     ({"content/a.md": "Title: x\nDate: 01/02/2024\n\nBody\n"}, "content/a.md:2: date: '01/02/2024' is not a valid date"),
     ({"_posts/2024-01-01-x.md": "---\ntitle: x\npermalink: /a/../b/\n---\nBody\n"}, "_posts/2024-01-01-x.md:3: permalink:"),
     ({"content/a.md": "---\ntitle: x\ndate: 2024-01-01\naliases: ['https://elsewhere.example/']\n---\nBody\n"},

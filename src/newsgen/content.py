@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from .errors import ContentError, Problem
-from .formats import (FOREIGN_ALIASES, HUGO_LIST_PAGE, PathFacts, JEKYLL_PLACEHOLDERS,
-                      MARKDOWN_SUFFIXES, PELICAN, TOML, FormatProblem, file_slug, jekyll_roots,
-                      path_facts, read_head, split_names, translate)
+from .formats import (FOREIGN_ALIASES, HUGO_LIST_PAGE, JEKYLL_PLACEHOLDERS, MARKDOWN_SUFFIXES, PathFacts,
+                      file_slug, jekyll_roots, path_facts, split_names, translate)
+from .front import PELICAN, TOML, FormatProblem, read_head
 from .taxonomy import Taxonomy
 from .urls import slugify
 
@@ -27,6 +27,9 @@ MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SLASHED_DATE = re.compile(r"(\d{4})/(\d{2})/(\d{2})(?=$|[ T])")  # Pelican's `2012/10/30`
+# What `newsgen new` writes as the body: published unchanged, it would reach readers and feeds.
+PLACEHOLDER_BODY = "Write the story here."
 _SPACED_OFFSET = re.compile(r"(?<=\d)\s+([+-]\d{2}:?\d{2}|Z)$")
 
 
@@ -115,6 +118,7 @@ def parse_moment(value: Any, zone: ZoneInfo) -> Moment:
     if not isinstance(value, str):
         raise _FieldProblem("expected a date such as 2021-05-25 or 2021-05-25T14:30:00+02:00")
     text = _SPACED_OFFSET.sub(r"\1", value.strip())  # Jekyll: `2021-05-25 14:30:00 -0400`
+    text = _SLASHED_DATE.sub(r"\1-\2-\3", text)
     try:
         if _DATE_ONLY.fullmatch(text):
             return Moment(datetime.combine(date.fromisoformat(text), time(0), tzinfo=zone), date_only=True)
@@ -146,11 +150,15 @@ def _bool(value: Any) -> bool:
     raise _FieldProblem("expected true or false")
 
 
-def _slug(value: Any) -> str:
+def _slug(value: Any) -> tuple[str, str]:
+    """A URL slug, and the text it was normalised from when it was not one (`My Story` -> `my-story`)."""
     text = _text(value)
-    if not _SLUG.fullmatch(text):
-        raise _FieldProblem(f"expected lower-case letters, digits and hyphens (try '{slugify(text)}')")
-    return text
+    if _SLUG.fullmatch(text):
+        return text, ""
+    slug = slugify(text)
+    if not any(char.isalnum() for char in text):
+        raise _FieldProblem("expected lower-case letters, digits and hyphens")
+    return slug, text
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -277,15 +285,21 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
                   slug_from_file: bool = False) -> SourceArticle:
     """Parse one article file in any supported dialect; raises ContentError listing every problem in it."""
     try:
-        if not raw.strip():
-            raise _FieldProblem("the file is empty")
         if len(raw) > MAX_ARTICLE_BYTES:
             raise _FieldProblem(f"the file is larger than {MAX_ARTICLE_BYTES // 1024 // 1024} MiB")
-        head = read_head(decode(raw))
+        text = decode(raw)
+        head = read_head(text) if text.strip() else None
     except _FieldProblem as exc:
         raise ContentError(Problem(str(exc), source)) from None
     except FormatProblem as exc:
         raise ContentError(Problem(exc.message, source, exc.line, exc.field)) from None
+    if head is None:
+        # Hugo, Jekyll and Pelican build on past such files (Jekyll copies them as they are): so does
+        # newsgen, naming them, since an article without its `---` lines would otherwise vanish unseen.
+        reason = "no front matter" if text.strip() else "empty file"
+        hint = "" if reason == "empty file" else "an article starts with a '---' line, then title, date, ..."
+        return _not_article(source, default_author, reason,
+                            (Problem(f"left out: {reason}", source, 1, hint=hint or None),))
     facts = path_facts(source.split("/", 1)[1] if source.startswith(CONTENT_DIR + "/") else source)
     taxonomy = taxonomy or Taxonomy()
 
@@ -296,7 +310,7 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
 
     def take(name: str, convert, default: Any = None, required: bool = False) -> Any:
         if name not in values:
-            if required:
+            if required and name not in fields.typos:  # a misspelt `titel:` is one problem, not two
                 problems.append(Problem("is required", source, 1, name, _REQUIRED_HINTS.get(name)))
             return default
         try:
@@ -325,19 +339,19 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
                     warnings.append(Problem(warning, source, lines[name], name))
         return tuple(dict.fromkeys(kept))
 
-    page = _page_reason(head.dialect, facts, "date" in values, slug_from_file)
+    page = fields.skip or _page_reason(head.dialect, facts, "date" in values, slug_from_file)
     if page:
         # another generator's page (About, Contact), not an article: reported as skipped, never an error
         title = values.get("title") if isinstance(values.get("title"), str) else source
-        return SourceArticle(source=source, title=title, published=Moment(_NO_DATE, date_only=True), updated=None,
-                             authors=(default_author,), summary="", categories=(), tags=(), slug="", draft=False,
-                             image="", image_alt="", body="", not_article=page)
+        return _not_article(source, default_author, page, tuple(warnings), title)
     title = take("title", _required_text, required=True)
     published = take("date", lambda v: parse_moment(v, zone), required=True)
     updated = take("updated", lambda v: parse_moment(v, zone))
     if head.dialect == PELICAN and "authors" in values:
         values["authors"] = split_names(values["authors"], "pelican")
-    authors = take("authors", lambda v: _names(v, False), ()) or take("author", lambda v: _names(v, False), ())
+    # `author: Jane Doe, John Smith` is two names, as tags are; `author: "Doe, Jane"` is one
+    authors = (take("authors", lambda v: _names(v, "authors" not in fields.quoted), ())
+               or take("author", lambda v: _names(v, "author" not in fields.quoted), ()))
     image, image_alt = take("image", _image, ("", None))
     if image_alt is None:
         image_alt = take("image_alt", _text, None)
@@ -345,11 +359,18 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
         problems.append(Problem("is required when 'image' is set (describe the picture for readers who cannot see it)",
                                 source, lines["image"], "image_alt"))
     corrections = take("corrections", lambda v: _corrections(v, zone), ())
+    slug, written_slug = take("slug", _slug, ("", ""))
+    if written_slug:
+        warnings.append(Problem(f"'{written_slug}' is not a URL slug; used '{slug}'", source, lines["slug"], "slug",
+                                "a slug is lower-case letters, digits and hyphens"))
+    if head.body.strip() == PLACEHOLDER_BODY:
+        warnings.append(Problem(f"the body is still the placeholder '{PLACEHOLDER_BODY}' that newsgen new wrote",
+                                source, head.body_line, "body", "write the story, or delete the file"))
     article = dict(
         summary=take("summary", _text, ""),
         categories=names("categories", False),
         tags=names("tags", True),
-        slug=take("slug", _slug, "") or file_slug(facts, source, slug_from_file or head.dialect == TOML),
+        slug=slug or file_slug(facts, source, slug_from_file or head.dialect == TOML),
         draft=take("draft", _bool, False),
         image=image,
         image_alt=image_alt or "",
@@ -376,6 +397,14 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
         warnings=tuple(warnings),
         **article,
     )
+
+
+def _not_article(source: str, default_author: str, reason: str, warnings: tuple[Problem, ...],
+                 title: str | None = None) -> SourceArticle:
+    """A file that is read but left out of the site: the summary names it with the reason."""
+    return SourceArticle(source=source, title=title or source, published=Moment(_NO_DATE, date_only=True),
+                         updated=None, authors=(default_author,), summary="", categories=(), tags=(), slug="",
+                         draft=False, image="", image_alt="", body="", not_article=reason, warnings=warnings)
 
 
 _REQUIRED_HINTS = {

@@ -1,25 +1,24 @@
-"""Front-matter dialects: newsgen/Hugo/Jekyll YAML (`---`), Hugo TOML (`+++`) and Pelican metadata lines.
+"""What other generators' front matter means in newsgen's fields.
 
-Each reader turns the head of a file into `{key: Entry(value, line)}` with every scalar as text, so
-content.py validates every dialect with one schema. What a dialect means beyond its syntax (Jekyll's
-file-name dates, Pelican's folder categories) is decided here too, from the file's path.
+front.py reads the head of a file in any dialect into `{key: Entry(value, line)}`; this module maps
+Hugo's, Jekyll's and Pelican's names onto newsgen's fields, keeps custom keys in `extra`, catches
+typos of known fields, and reads what a generator takes from a file's path (dates in file names,
+Jekyll's folders, Hugo's bundles, Pelican's folder categories).
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import Problem, did_you_mean
+from .errors import Problem
+from .front import PELICAN, Head
 from .urls import slugify
-from .yamltext import Entry, YamlProblem, parse_mapping
-
-YAML, TOML, PELICAN = "yaml", "toml", "pelican"
+from .yamltext import quoted_line
 
 # The Markdown file names Hugo, Jekyll and Pelican read; `_index.md` is Hugo's list-page text, not an article.
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
@@ -54,106 +53,12 @@ FOREIGN_KEYS = frozenset({
 JEKYLL_PLACEHOLDERS = {":year": "{year}", ":month": "{month}", ":day": "{day}", ":title": "{slug}",
                        ":slug": "{slug}", ":categories": "{category}", ":output_ext": ".html"}
 
-# Pelican's Markdown reader takes `Key: value` lines up to the first blank line; keys are
-# case-insensitive. A file is read this way only when its first line is one of these keys, so an
-# article whose body starts with "Note: ..." is never mistaken for metadata.
-PELICAN_KEYS = frozenset({
-    "title", "date", "modified", "category", "tags", "slug", "author", "authors", "summary", "status",
-    "lang", "translation", "save_as", "url", "template", "keywords",
-})
-_PELICAN_LINE = re.compile(r"([A-Za-z][A-Za-z0-9_-]*):(?:\s+(.*))?$")
-# Jekyll posts: `_posts/2021-05-25-geneva-summit.md`; the date and slug come from the name.
-_JEKYLL_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})-(.+)")
-
-
-class FormatProblem(ValueError):
-    def __init__(self, message: str, line: int | None = None, field: str | None = None):
-        super().__init__(message)
-        self.message, self.line, self.field = message, line, field
-
-
-@dataclass(frozen=True)
-class Head:
-    """The parsed head of an article file."""
-
-    dialect: str  # yaml, toml or pelican
-    entries: dict[str, Entry]
-    body: str
-
-
-def read_head(text: str) -> Head:
-    """Split front matter from the body in whichever dialect the first line announces."""
-    lines = text.split("\n")
-    first = lines[0].rstrip() if lines else ""
-    if first in ("---", "+++"):
-        closers = ("---", "...") if first == "---" else ("+++",)
-        for index in range(1, len(lines)):
-            if lines[index].rstrip() in closers:
-                head, body = "\n".join(lines[1:index]), "\n".join(lines[index + 1 :])
-                if first == "+++":
-                    return Head(TOML, _toml_entries(head), body)
-                try:
-                    return Head(YAML, parse_mapping(head, first_line=2), body)
-                except YamlProblem as exc:
-                    raise FormatProblem(exc.message, exc.line, exc.field) from None
-        raise FormatProblem(f"front matter is not closed: add a '{first}' line after the last field")
-    match = _PELICAN_LINE.match(first)
-    if match and match.group(1).lower() in PELICAN_KEYS:
-        return _pelican_head(lines)
-    raise FormatProblem("no front matter: the file must start with a '---' line, then title, date, ...")
-
-
-def _pelican_head(lines: list[str]) -> Head:
-    entries: dict[str, Entry] = {}
-    key = ""
-    index = 0
-    for index, line in enumerate(lines):
-        if not line.strip():
-            break
-        match = _PELICAN_LINE.match(line)
-        if line[:1] in (" ", "\t") and key:  # an indented line continues the previous value
-            entry = entries[key]
-            entries[key] = Entry(f"{entry.value} {line.strip()}".strip(), entry.line)
-            continue
-        if not match:
-            raise FormatProblem("expected a 'Key: value' metadata line or a blank line before the text", index + 1)
-        key = match.group(1).lower()
-        if key in entries:
-            raise FormatProblem(f"duplicate key (first set on line {entries[key].line})", index + 1)
-        entries[key] = Entry((match.group(2) or "").strip() or None, index + 1)
-    else:
-        index = len(lines)
-    return Head(PELICAN, entries, "\n".join(lines[index + 1 :]))
-
-
-def _toml_text(value: Any) -> Any:
-    """TOML values -> the text form the YAML reader gives, so one schema types both."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat()
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, list):
-        return [_toml_text(item) for item in value]
-    if isinstance(value, dict):
-        return {str(k): _toml_text(v) for k, v in value.items()}
-    return value
-
-
-def _toml_entries(head: str) -> dict[str, Entry]:
-    try:
-        data = tomllib.loads(head)
-    except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"line (\d+)", str(exc))
-        raise FormatProblem(f"invalid TOML: {exc}", int(found.group(1)) + 1 if found else 2) from None
-    head_lines = head.split("\n")
-
-    def line_of(key: str) -> int:
-        pattern = re.compile(rf"""\s*(\[\s*)?["']?{re.escape(key)}["']?\s*(=|\])""")
-        return next((n + 2 for n, text in enumerate(head_lines) if pattern.match(text)), 1)
-
-    return {key: Entry(_toml_text(value), line_of(key)) for key, value in data.items()}
+# A date at the start of a file name: Jekyll's `2021-05-25-geneva-summit.md`, Pelican's
+# `2012-11-30_filename.md`. The date and slug come from the name when the front matter has none.
+_DATED_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})[-_](.+)")
+# Fields whose text a ` #` would cut short: a comment there is almost always part of the text.
+TEXT_FIELDS = frozenset({"title", "summary", "dateline", "image_alt", "author", "authors"})
+KEPT_IN_EXTRA = "kept in extra"  # the warning for a custom key; model.py counts them by key name
 
 
 @dataclass(frozen=True)
@@ -162,8 +67,8 @@ class PathFacts:
 
     jekyll: bool  # under _posts/ or _drafts/
     jekyll_draft: bool  # under _drafts/
-    date: str | None  # the YYYY-MM-DD of a Jekyll post name
-    slug: str | None  # from the file name (Jekyll) or the bundle folder (Hugo index.md)
+    date: str | None  # the YYYY-MM-DD a file name starts with
+    slug: str | None  # from a dated file name or the bundle folder (Hugo index.md)
     folders: tuple[str, ...]  # folders between content/ and the file (or _posts/)
 
 
@@ -171,16 +76,30 @@ def path_facts(relative: str) -> PathFacts:
     """Facts from a path relative to content/, e.g. `news/_posts/2021-05-25-summit.md`."""
     path = PurePosixPath(relative)
     parents = path.parts[:-1]
+    dated = _dated_name(path.stem)
     for marker in ("_posts", "_drafts"):
         if marker in parents:
             above = parents[: parents.index(marker)]
-            match = _JEKYLL_NAME.fullmatch(path.stem)
-            if marker == "_posts" and match:
-                return PathFacts(True, False, match.group(1), match.group(2), above)
+            if marker == "_posts" and dated:
+                return PathFacts(True, False, *dated, above)
             return PathFacts(True, marker == "_drafts", None, path.stem, above)
     if path.stem == "index" and parents:
         return PathFacts(False, False, None, parents[-1], parents[:-1])  # a Hugo page bundle
+    if dated:
+        return PathFacts(False, False, *dated, parents)
     return PathFacts(False, False, None, None, parents)
+
+
+def _dated_name(stem: str) -> tuple[str, str] | None:
+    """(date, rest) of a `YYYY-MM-DD-rest` or `YYYY-MM-DD_rest` name whose date is a real day."""
+    match = _DATED_NAME.fullmatch(stem)
+    if match is None:
+        return None
+    try:
+        date.fromisoformat(match.group(1))
+    except ValueError:
+        return None
+    return match.group(1), match.group(2)
 
 
 def is_hugo_project(site_dir: Path) -> bool:
@@ -223,17 +142,51 @@ class Fields:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     list_style: str = ""  # how one string lists names: "jekyll" (spaces), "pelican" (commas) or ""
+    quoted: set[str] = field(default_factory=set)  # fields whose value was one quoted string
+    typos: set[str] = field(default_factory=set)  # fields a misspelt key was taken for
+    skip: str = ""  # why the file is left out whatever the options (Pelican's `Status: skip`)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours
+    (`titel` is one swap from `title`)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i]
+        for j, char_b in enumerate(b, start=1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                cost = min(cost, previous2[j - 2] + 1)
+            current.append(cost)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def typo_of(key: str, names: tuple[str, ...]) -> str | None:
+    """The known field a key is a near-miss of: one edit for names of up to four letters (`tag`), two
+    for longer ones (`catgories`, `summmary`); anything further is somebody's own key."""
+    lower = key.lower()
+    limit = 1 if len(lower) <= 4 else 2
+    found = sorted((edit_distance(lower, name), name) for name in names if name != lower)
+    return found[0][1] if found and found[0][0] <= limit else None
 
 
 def translate(head: Head, facts: PathFacts, source: str, known: tuple[str, ...], aliases: dict[str, str],
               is_type_label: Callable[[Any], bool], fallback_date: str | None) -> Fields:
-    """Map every dialect's keys onto newsgen's fields (`known`); the other tools' own keys go to extra."""
+    """Map every dialect's keys onto newsgen's fields (`known`); the other tools' own keys and custom
+    keys go to extra."""
     out = Fields(list_style="pelican" if head.dialect == PELICAN else "jekyll" if facts.jekyll else "")
     values, lines, extra = out.values, out.lines, out.extra
     fallbacks: dict[str, tuple[Any, int]] = {}
+    spellings = (*known, *aliases, *FALLBACKS, *FOREIGN_KEYS)
     for key, entry in head.entries.items():
         lower = key.lower()  # Pelican keys are case-insensitive; Hugo's too, for its own names
+        if head.dialect == PELICAN:
+            key = lower  # Pelican hands templates its metadata under lower-case names
         name = aliases.get(lower, lower) if head.dialect == PELICAN else aliases.get(key, aliases.get(lower, key))
+        if name not in known and lower in known:
+            name = lower  # Hugo reads its own keys in any case: `Title`, `Date`
         value = entry.value
         if name == "published" and isinstance(value, str) and value.lower() in ("true", "false"):
             name, value = "draft", ("false" if value.lower() == "true" else "true")  # Jekyll
@@ -241,12 +194,19 @@ def translate(head: Head, facts: PathFacts, source: str, known: tuple[str, ...],
             name = "publishdate"  # Hugo: another name for the publication date
         if name == "status" and head.dialect == PELICAN:
             status = (value or "").lower()
-            if status not in ("draft", "hidden", "published"):
-                out.problems.append(Problem("expected draft, hidden or published", source, entry.line, key))
+            if status not in ("draft", "hidden", "published", "skip"):
+                out.problems.append(Problem("expected draft, hidden, published or skip", source, entry.line, key))
                 continue
             if status == "hidden":
                 out.warnings.append(Problem("Pelican's hidden status is treated as a draft", source, entry.line, key))
+            if status == "skip":
+                out.skip = "Pelican Status: skip"
             name, value = "draft", ("false" if status == "published" else "true")
+        if entry.dropped is not None and aliases.get(name, name) in TEXT_FIELDS:
+            out.warnings.append(Problem(
+                "the text after '#' is a YAML comment and was dropped; put the "
+                f"{'headline' if name == 'title' else 'value'} in quotes: {quoted_line(key, entry.dropped)}",
+                source, entry.line, key))
         if name == "params" and isinstance(value, dict):
             extra.update(value)  # Hugo's own place for custom fields
             continue
@@ -258,20 +218,26 @@ def translate(head: Head, facts: PathFacts, source: str, known: tuple[str, ...],
             extra[key] = value  # Hugo's `type` (`post`) picks a layout: kept, not a type label
             continue
         if name not in known:
-            hint = did_you_mean(key, (*known, *aliases, *FALLBACKS, *FOREIGN_KEYS))
-            out.problems.append(Problem("unknown field", source, entry.line, key,
-                                        hint or "put your own data under 'extra:'"))
+            typo = typo_of(key, spellings)
+            if typo is not None:
+                out.problems.append(Problem("unknown field", source, entry.line, key, f"did you mean '{typo}'?"))
+                out.typos.add(aliases.get(typo, FALLBACKS.get(typo, typo)))
+            else:  # somebody's own key (a wire id, an old CMS field): kept for templates, as Hugo and Jekyll do
+                extra[key] = value
+                out.warnings.append(Problem(KEPT_IN_EXTRA, source, entry.line, key))
             continue
         if name in values:
             out.problems.append(Problem(f"given twice (as '{key}' and as another name)", source, entry.line, key))
             continue
         if value is not None:
             values[name], lines[name] = value, entry.line
+            if entry.quoted:
+                out.quoted.add(name)
     for name, (value, line) in fallbacks.items():
         if name not in values and value is not None:
             values[name], lines[name] = value, line
     if "date" not in values and facts.date:
-        values["date"], lines["date"] = facts.date, 1  # Jekyll: from the file name
+        values["date"], lines["date"] = facts.date, 1  # from the file name, as Jekyll and Pelican read it
     if "date" not in values and facts.jekyll_draft and fallback_date:
         values["date"], lines["date"] = fallback_date, 1  # Jekyll drafts: the file's modification time
     if facts.jekyll_draft and "draft" not in values:

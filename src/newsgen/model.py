@@ -10,6 +10,7 @@ from typing import Any
 from .config import SiteConfig
 from .content import Correction, Moment, SourceArticle
 from .errors import Problem
+from .formats import KEPT_IN_EXTRA
 from .markup import RenderedBody, excerpt
 from .taxonomy import Taxonomy
 from .urls import permalink, slugify, term_key
@@ -298,12 +299,30 @@ def build_site(
 
     skipped.sort(key=lambda s: s.source)
     categories, tags = terms(CATEGORY), terms(TAG)
-    notices = [Problem(w) for w in warnings] + [n for s in published for n in s.warnings]
+    # Every file's warnings, left-out files' too: a file skipped for having no front matter says so.
+    notices = [Problem(w) for w in warnings] + [n for s in sources for n in s.warnings]
     return Site(config, tuple(articles), categories, tags, tuple(skipped),
-                tuple(warnings) + tuple(str(n) for n in notices if n.path),
+                tuple(warnings) + summarised_notices(notices),
                 authors=terms(AUTHOR) if taxonomy.author_pages else (),
                 redirects=_redirects(articles, (*categories, *tags), taxonomy),
                 notices=tuple(notices))
+
+
+def summarised_notices(notices: list[Problem]) -> tuple[str, ...]:
+    """The warnings to print: one line per custom key name, with its count and one file (an archive can
+    hold the same key in every file), then every other warning with its file and line."""
+    kept: dict[str, list[Problem]] = {}
+    lines = []
+    for notice in notices:
+        if notice.message == KEPT_IN_EXTRA and notice.field:
+            kept.setdefault(notice.field, []).append(notice)
+        elif notice.path:
+            lines.append(str(notice))
+    for key, found in sorted(kept.items()):
+        files = len({n.path for n in found})
+        example = f"{found[0].path}:{found[0].line}"
+        lines.append(f"{key}: {KEPT_IN_EXTRA} ({files} file{'s' if files != 1 else ''}, e.g. {example})")
+    return tuple(lines)
 
 
 def _redirects(articles: list[Article], terms: tuple[Term, ...], taxonomy: Taxonomy) -> tuple[Redirect, ...]:

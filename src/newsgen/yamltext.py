@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import json
+import re
+
 import yaml
 
 from .errors import Problem
@@ -27,6 +30,8 @@ class Entry:
 
     value: Any
     line: int
+    quoted: bool = False  # a quoted scalar: "Doe, Jane" is one name, Doe, Jane two
+    dropped: str | None = None  # the whole text of a one-line plain value YAML cut at ` #`, else None
 
 
 class YamlProblem(Exception):
@@ -113,19 +118,92 @@ def parse_mapping(text: str, first_line: int = 1) -> dict[str, Entry]:
     try:
         node = _compose(text)
     except YamlProblem as exc:
-        raise YamlProblem(exc.message, (exc.line or 1) + first_line - 1, exc.field) from None
+        advice = _advice(text, exc.line or 1, exc.message) if exc.message == _NO_ANCHORS else None
+        field, message = advice or (exc.field, exc.message)
+        raise YamlProblem(message, (exc.line or 1) + first_line - 1, field or None) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + first_line if mark else first_line
+        line = mark.line + 1 if mark else 1
         reason = exc.problem or exc.context or "invalid YAML"
-        raise YamlProblem(f"invalid YAML: {reason}", line) from None
+        field, message = _advice(text, line, f"{exc.context or ''}: {reason}") or (None, f"invalid YAML: {reason}")
+        raise YamlProblem(message, line + first_line - 1, field or None) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(f"invalid YAML: {exc}", first_line) from None
     if node is None:
         return {}
     if not isinstance(node, yaml.MappingNode):
         raise YamlProblem("expected a mapping of `key: value` lines", node.start_mark.line + first_line)
-    return {key: Entry(value, line) for key, value, line in _mapping_items(node, first_line, 0)}
+    try:
+        items = _mapping_items(node, first_line, 0)
+    except YamlProblem as exc:
+        advice = _advice(text, (exc.line or first_line) - first_line + 1, "tag") if "tag" in exc.message else None
+        if advice is None:
+            raise
+        raise YamlProblem(advice[1], exc.line, advice[0] or None) from None
+    lines = text.split("\n")
+    return {key: Entry(value, line, *_scalar_facts(value_node, lines))
+            for (key, value, line), (_, value_node) in zip(items, node.value)}
+
+
+def _scalar_facts(node: yaml.Node, lines: list[str]) -> tuple[bool, str | None]:
+    """Whether a top-level value was quoted, and the text a ` #` comment cut off a one-line plain value."""
+    if not isinstance(node, yaml.ScalarNode):
+        return False, None
+    if node.style:
+        return True, None
+    start, end = node.start_mark, node.end_mark
+    if start.line != end.line or not node.value:
+        return False, None
+    line = lines[start.line]
+    if not _COMMENT.match(line, end.column):
+        return False, None
+    return False, line[start.column:].strip()
+
+
+_COMMENT = re.compile(r"[ \t]+#")
+# A top-level `key: value` line, to show how the value is written in quotes.
+_FIELD_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):[ \t]+(\S.*?)[ \t]*$")
+
+
+def quoted_line(key: str, value: str) -> str:
+    """`key: value` with the value quoted so YAML reads it as written: in single quotes when it holds
+    double ones (nothing to escape), else as a JSON string, which is a YAML double-quoted scalar."""
+    if '"' in value and "'" not in value:
+        return f"{key}: '{value}'"
+    return f"{key}: {json.dumps(value, ensure_ascii=False)}"
+
+
+def _why(reason: str, value: str) -> str:
+    if "mapping values are not allowed" in reason:
+        return "YAML reads ': ' inside a value as the start of another field"
+    if "sequence entries are not allowed" in reason:
+        return "YAML reads a value that starts with '- ' as a list"
+    if "cannot start any token" in reason:
+        return f"YAML does not allow a plain value to start with '{value[0]}'"
+    if "alias" in reason or "anchor" in reason:
+        return f"YAML reads '{value[0]}' at the start of a value as an anchor or alias"
+    if "tag" in reason:
+        return "YAML reads '!' at the start of a value as a type tag"
+    if "expected <block end>" in reason or "expected key" in reason:
+        return "YAML reads the quoted or bracketed start of the value as the whole value, then finds more text"
+    return f"YAML cannot read this line ({reason.strip(': ')})"
+
+
+def _advice(text: str, line: int, reason: str) -> tuple[str, str] | None:
+    """Plain advice for a YAML error on a top-level `key: value` line (1-based in `text`): the field and
+    a message that shows the line written so YAML reads it; or None when the line is not one."""
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines):
+        return None
+    written = lines[line - 1]
+    if written[:1] == "\t" or (written[:1] == " " and "\t" in written[: len(written) - len(written.lstrip())]):
+        return "", "the line is indented with a tab; YAML needs spaces for indentation"
+    match = _FIELD_LINE.fullmatch(written)
+    if not match or match.group(2).startswith("!!") or "flow" in reason:
+        return None  # a tag attack, or a list or mapping left open: the parser's words say it better
+    key, value = match.groups()
+    noun = "headline" if key.lower() in ("title", "headline") else "value"
+    return key, f"{_why(reason, value)}; put the {noun} in quotes: {quoted_line(key, value)}"
 
 
 def problem(exc: YamlProblem, path: str) -> Problem:
