@@ -33,6 +33,7 @@ from .markup import EXCERPT_LIMIT, MarkdownRenderer, MarkupTooComplex, RenderedB
 from .model import Site, SiteSummary, build_site, summarise, valid_between
 from .plan import Page, plan_site
 from .render import TEMPLATES_DIR, THEME_DIR, Renderer
+from .sitedir import require_site
 from .taxonomy import Taxonomy, load_taxonomy
 from .write import Staging, check_output_dir, digest
 
@@ -137,7 +138,7 @@ def make_site(site_dir: Path, inputs: Inputs, options: BuildOptions, cache: Cach
 
 def load_site(site_dir: Path, options: BuildOptions) -> tuple[Site, datetime | None]:
     """Everything before rendering: config, content, Markdown, model."""
-    inputs = read_inputs(site_dir, options)
+    inputs = read_inputs(require_site(site_dir), options)
     return make_site(site_dir, inputs, options), inputs.epoch
 
 
@@ -163,9 +164,7 @@ def _no_cycle_collection() -> Iterator[None]:
 
 def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
     started = time.perf_counter()
-    site_dir = site_dir.resolve()
-    if not site_dir.is_dir():
-        raise UsageError(Problem(f"{site_dir} is not a folder", field="SITE_DIR"))
+    site_dir = require_site(site_dir)  # before anything is read: a wrong folder is no empty site
     output = check_output_dir(options.output if options.output is not None else site_dir / "build", site_dir)
     salt = f"{__version__}:{code_digest()}"
     cache_folder = options.cache_folder or cache_dir(output)

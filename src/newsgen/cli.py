@@ -19,6 +19,7 @@ from .build import BuildOptions, BuildResult, build, source_date_epoch
 from .check import check_site
 from .content import CONTENT_DIR
 from .errors import EXIT_USAGE, NewsgenError, Problem, UsageError, did_you_mean
+from .sitedir import find_site, require_site
 from .urls import slugify
 
 STARTER_DIR = Path(__file__).parent / "starter"
@@ -91,8 +92,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog="example:\n  newsgen build && newsgen check build",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    check_cmd.add_argument("build_dir", nargs="?", default=Path("build"), type=Path, metavar="BUILD_DIR",
-                           help="the built site (default: ./build)")
+    check_cmd.add_argument("build_dir", nargs="?", type=Path, metavar="BUILD_DIR",
+                           help="the built site (default: build/ of the site in the current folder)")
 
     new_cmd = commands.add_parser(
         "new", help="start a new article",
@@ -188,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "new":
             return _new(args)
         if args.command == "check":
-            return _check(args.build_dir)
+            return _check(args.build_dir if args.build_dir is not None else require_site(Path(".")) / "build")
         if args.command == "serve":
             return _serve(args)
         return _init(args.directory)
