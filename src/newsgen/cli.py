@@ -98,22 +98,28 @@ def _parser() -> argparse.ArgumentParser:
     new_cmd = commands.add_parser(
         "new", help="start a new article",
         description="Create content/<date>-<slug>.md with its front matter filled in (the date is now, in the "
-                    "site's time zone). An existing file is never overwritten.",
+                    "site's time zone), marked draft: true. The site is the current folder or the nearest one "
+                    "above it with newsgen.yaml or content/. An existing file is never overwritten.",
         epilog="examples:\n  newsgen new \"Council approves harbour budget\"\n"
-               "  newsgen new \"Storm closes the port\" --category Local --tag Weather --tag Harbour --draft\n"
+               "  newsgen new \"Storm closes the port\" --category Local --tag Weather --tag Harbour\n"
+               "  newsgen new \"Results are in\" --publish  # no draft: true, published by the next build\n"
                "  newsgen new \"Why the vote matters\" --type Analysis --site mysite",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     new_cmd.add_argument("headline", metavar="HEADLINE", help="the article's title")
     new_cmd.add_argument("--site", type=Path, default=Path("."), metavar="SITE_DIR",
-                         help="the site folder (default: the current folder)")
+                         help="a folder in the site (default: the current folder)")
     new_cmd.add_argument("--category", action="append", default=[], metavar="NAME",
                          help="a category (repeat for more); the first is the section")
     new_cmd.add_argument("--tag", action="append", default=[], metavar="NAME", help="a tag (repeat for more)")
     new_cmd.add_argument("--author", action="append", default=[], metavar="NAME", help="a byline (repeat for more)")
     new_cmd.add_argument("--type", dest="article_type", choices=("News", "Opinion", "Analysis"),
                          help="the article type label")
-    new_cmd.add_argument("--draft", action="store_true", help="mark it draft: true (left out until --drafts)")
+    drafting = new_cmd.add_mutually_exclusive_group()
+    drafting.add_argument("--publish", action="store_true",
+                          help="leave out draft: true, so that the next build publishes it")
+    drafting.add_argument("--draft", action="store_true",
+                          help="mark it draft: true (the default; kept for scripts written when it was not)")
     _add_serve(commands)
     return parser
 
@@ -321,11 +327,8 @@ def summary(result: BuildResult) -> str:
 
 
 def _new(args: argparse.Namespace) -> int:
-    """Write content/<date>-<slug>.md for a new article; never overwrite."""
-    site_dir: Path = args.site
-    if not site_dir.is_dir():
-        raise UsageError(Problem(f"{site_dir} is not a folder; run newsgen new inside a site or pass --site",
-                                 field="SITE_DIR"))
+    """Write content/<date>-<slug>.md for a new article, as a draft unless --publish; never overwrite."""
+    site_dir = find_site(args.site)  # from content/ or any folder below, as git finds its repository
     config = config_module.load(site_dir)
     headline = " ".join(args.headline.split())
     if not headline:
@@ -350,7 +353,7 @@ def _new(args: argparse.Namespace) -> int:
         lines.append(f"tags: {names(args.tag)}")
     if args.article_type:
         lines.append(f"type: {args.article_type}")
-    if args.draft:
+    if not args.publish:  # a placeholder on the home page, in the feed and the sitemap is worse than none
         lines.append("draft: true")
     lines += [f"slug: {slug}", "---", "Write the story here.", ""]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -359,9 +362,18 @@ def _new(args: argparse.Namespace) -> int:
             handle.write("\n".join(lines))
     except FileExistsError:
         raise UsageError(Problem("already exists; newsgen new never overwrites an article",
-                                 path=os.fspath(path))) from None
-    print(path)
+                                 path=os.fspath(_shown(path)))) from None
+    print(_shown(path))  # alone on stdout, for `$EDITOR "$(newsgen new …)"`
+    if not args.publish:
+        print("It is a draft: remove the line 'draft: true' to publish it with the next build, or preview it "
+              "with `newsgen serve` or `newsgen build --drafts`.", file=sys.stderr)
     return 0
+
+
+def _shown(path: Path) -> Path:
+    """A path as short as it can be said from the current folder (the site may be a folder above)."""
+    here = Path.cwd().resolve()
+    return path.relative_to(here) if path.is_relative_to(here) else path
 
 
 def _init(directory: Path) -> int:
