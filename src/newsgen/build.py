@@ -67,6 +67,7 @@ class BuildResult:
     written: int = 0
     rendered: int = 0  # pages rendered by this build; the rest were known from the cache
     parsed: int = 0  # article files parsed and rendered from Markdown; the rest came from the cache
+    article_files: int = 0  # article files read, parsed or not
     changed: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -171,6 +172,7 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
     cache = Cache(cache_folder, salt) if options.cache else None
     result = BuildResult(summary=None, output=output)  # type: ignore[arg-type]  # set below
     inputs = read_inputs(site_dir, options, cache)
+    result.article_files = len(inputs.files)
     static_bytes = {path: source.read_bytes() for path, source in inputs.statics.items()}
     static_digests = {path: digest(data) for path, data in static_bytes.items()}
     statics_key = repr(sorted(static_digests.items()))  # what every digest below takes of the static files
@@ -527,15 +529,16 @@ def _render_all(pages: list[Page], known: list[tuple[str | None, str | None]], r
     result.rendered = len(todo)
 
     problems: dict[str, Problem] = {}
+    workers = _workers(options, len(todo))
     _WORK.update(pages=pages, renderer=renderer, staging=staging)
     try:
-        for index, sha, written, found in _run(_render_chunk, todo, _workers(options, len(todo)), "pages",
-                                               options.progress):
+        for index, sha, written, found in _run(_render_chunk, todo, workers, "pages", options.progress):
             for problem in found:
                 problems.setdefault(f"{problem.path}:{problem.line}", problem)
             if found:
                 continue
-            staging.record(pages[index].path, sha, written)
+            if workers > 1:  # a forked worker wrote into its copy of `staging`: account for it here
+                staging.record(pages[index].path, sha, written)
             key = known[index][0]
             if cache is not None and key:
                 cache.pages[key] = sha

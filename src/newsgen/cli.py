@@ -308,14 +308,18 @@ def summary(result: BuildResult) -> str:
     kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(result.pages_by_kind.items()))
     drafts = sum(1 for s in site.skipped if s.reason == "draft")
     scheduled = [s for s in site.skipped if s.reason == "scheduled"]
+    files = sum(result.pages_by_kind.values()) + result.static_files
+    pages = sum(result.pages_by_kind.values())
+    cached = [f"{count} {what}" for count, what in ((result.article_files - result.parsed, "article files"),
+                                                    (pages - result.rendered, "pages")) if count > 0]
     lines = [
-        f"Built {sum(result.pages_by_kind.values()) + result.static_files} files into {result.output} "
-        f"in {result.seconds:.2f}s "
-        f"({result.written} written, the rest unchanged)",
+        f"Built {files} files into {result.output} in {result.seconds:.2f}s "
+        f"({result.written} written, {files - result.written} unchanged)",
         f"  pages: {kinds}; {result.static_files} static files",
         f"  {len(site.articles)} articles, {site.categories} categories, {site.tags} tags; "
         f"skipped {drafts} drafts, {len(scheduled)} scheduled",
-        f"  {result.parsed} article files parsed and {result.rendered} pages rendered; the rest came from the cache",
+        f"  {result.parsed} article files parsed and {result.rendered} pages rendered"
+        + (f"; {' and '.join(cached)} came from the cache" if cached else ""),
     ]
     for skipped in site.skipped:
         when = f" (due {skipped.due.isoformat()})" if skipped.due else ""
