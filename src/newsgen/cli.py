@@ -25,6 +25,14 @@ from .urls import slugify
 STARTER_DIR = Path(__file__).parent / "starter"
 COMMANDS = ("build", "init", "new", "serve", "check")
 EXIT_INTERNAL = 70  # a bug in newsgen itself (BSD's EX_SOFTWARE)
+# What a command that stopped on an error did not do: each is true of every error that command raises.
+FAILED = {
+    "build": "nothing was written",
+    "init": "no site was created",
+    "new": "no article was written",
+    "serve": "the preview is not running",
+    "check": "nothing was checked",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -204,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             terminal.error(str(problem))
         noun = "problem" if len(exc.problems) == 1 else "problems"
-        print(f"newsgen: {len(exc.problems)} {noun}; nothing was written", file=sys.stderr)
+        print(f"newsgen {args.command}: {len(exc.problems)} {noun}; {FAILED[args.command]}", file=sys.stderr)
         if as_json:
             print(json.dumps({"ok": False, "exit_code": exc.exit_code, "errors": [_problem_json(p) for p in exc.problems]},
                              ensure_ascii=False, indent=2))
