@@ -73,15 +73,18 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--base-url", help="override base_url, e.g. https://example.org/news/")
     build_cmd.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
     build_cmd.add_argument("--future", action="store_true", help="include articles dated in the future")
-    build_cmd.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     build_cmd.add_argument("--strict", action="store_true",
                            help="treat warnings as errors: the build fails and nothing is written")
-    build_cmd.add_argument("-v", "--verbose", action="store_true",
-                           help="also list every article with its URL and every changed file")
+    # one of three ways to report: none of them can be honoured alongside another
+    output_mode = build_cmd.add_mutually_exclusive_group()
+    output_mode.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    output_mode.add_argument("-v", "--verbose", action="store_true",
+                             help="also list every article with its URL and every changed file")
+    output_mode.add_argument("--json", action="store_true",
+                             help="print a machine-readable report on stdout instead of the summary")
     build_cmd.add_argument("--debug", action="store_true",
-                           help="like -v, and print a full traceback when newsgen itself fails")
-    build_cmd.add_argument("--json", action="store_true",
-                           help="print a machine-readable report on stdout instead of the summary")
+                           help="print a full traceback when newsgen itself fails (with the summary, also the -v "
+                                "listing)")
 
     init_cmd = commands.add_parser(
         "init", help="create a new site", description="Create a new site in DIR, ready to build.",
