@@ -3,11 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: build test serve bench audit clean
+.PHONY: build install test serve bench audit clean
 build: $(VENV)/.installed
 	$(BIN)/newsgen build .
+	@echo "newsgen is installed in $(BIN)/: run '. $(BIN)/activate' to type plain 'newsgen'"
 
-test: $(VENV)/.installed node_modules/.installed
+# newsgen and its runtime dependencies only: no test tools in a venv made to build sites
+install: $(VENV)/.installed
+
+test: $(VENV)/.installed-test node_modules/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 serve: $(VENV)/.installed
@@ -16,6 +20,10 @@ serve: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 

@@ -38,7 +38,7 @@ def test_new_writes_a_dated_article_that_builds(make_site, tmp_path: Path) -> No
     headline = 'Mayor says "no": the harbour plan, part 2'
     result = run_newsgen("new", headline, "--site", site, "--category", "Local", "--category", "Politics",
                          "--tag", "Harbour", "--tag", "C++", "--author", "Kari Nordmann", "--type", "Opinion",
-                         env=EPOCH)
+                         "--publish", env=EPOCH)
     assert result.returncode == 0, result.stderr
     path = Path(result.stdout.strip())
     assert path == site / "content/2024-06-01-mayor-says-no-the-harbour-plan-part-2.md" and path.is_file()
@@ -427,7 +427,7 @@ def test_init_then_new_then_build(tmp_path: Path) -> None:
     assert sorted(p.name for p in site.iterdir()) == ["README.md", "content", "newsgen.yaml", "static", "templates"]
     assert not any((site / "templates").iterdir()) and not any((site / "static").iterdir())
     assert "templates/" in (site / "README.md").read_text() and "override" in (site / "README.md").read_text()
-    created = run_newsgen("new", "First story", "--tag", "Launch", cwd=site, env=EPOCH)
+    created = run_newsgen("new", "First story", "--tag", "Launch", "--publish", cwd=site, env=EPOCH)
     assert created.returncode == 0, created.stderr
     built = run_newsgen("build", cwd=site, env=EPOCH)
     assert built.returncode == 0, built.stderr

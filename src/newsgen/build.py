@@ -33,6 +33,7 @@ from .markup import EXCERPT_LIMIT, MarkdownRenderer, MarkupTooComplex, RenderedB
 from .model import Site, SiteSummary, build_site, summarise, valid_between
 from .plan import Page, plan_site
 from .render import TEMPLATES_DIR, THEME_DIR, Renderer
+from .sitedir import require_site
 from .taxonomy import Taxonomy, load_taxonomy
 from .write import Staging, check_output_dir, digest
 
@@ -66,6 +67,7 @@ class BuildResult:
     written: int = 0
     rendered: int = 0  # pages rendered by this build; the rest were known from the cache
     parsed: int = 0  # article files parsed and rendered from Markdown; the rest came from the cache
+    article_files: int = 0  # article files read, parsed or not
     changed: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -137,7 +139,7 @@ def make_site(site_dir: Path, inputs: Inputs, options: BuildOptions, cache: Cach
 
 def load_site(site_dir: Path, options: BuildOptions) -> tuple[Site, datetime | None]:
     """Everything before rendering: config, content, Markdown, model."""
-    inputs = read_inputs(site_dir, options)
+    inputs = read_inputs(require_site(site_dir), options)
     return make_site(site_dir, inputs, options), inputs.epoch
 
 
@@ -163,15 +165,14 @@ def _no_cycle_collection() -> Iterator[None]:
 
 def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
     started = time.perf_counter()
-    site_dir = site_dir.resolve()
-    if not site_dir.is_dir():
-        raise UsageError(Problem(f"{site_dir} is not a folder", field="SITE_DIR"))
+    site_dir = require_site(site_dir)  # before anything is read: a wrong folder is no empty site
     output = check_output_dir(options.output if options.output is not None else site_dir / "build", site_dir)
     salt = f"{__version__}:{code_digest()}"
     cache_folder = options.cache_folder or cache_dir(output)
     cache = Cache(cache_folder, salt) if options.cache else None
     result = BuildResult(summary=None, output=output)  # type: ignore[arg-type]  # set below
     inputs = read_inputs(site_dir, options, cache)
+    result.article_files = len(inputs.files)
     static_bytes = {path: source.read_bytes() for path, source in inputs.statics.items()}
     static_digests = {path: digest(data) for path, data in static_bytes.items()}
     statics_key = repr(sorted(static_digests.items()))  # what every digest below takes of the static files
@@ -528,15 +529,16 @@ def _render_all(pages: list[Page], known: list[tuple[str | None, str | None]], r
     result.rendered = len(todo)
 
     problems: dict[str, Problem] = {}
+    workers = _workers(options, len(todo))
     _WORK.update(pages=pages, renderer=renderer, staging=staging)
     try:
-        for index, sha, written, found in _run(_render_chunk, todo, _workers(options, len(todo)), "pages",
-                                               options.progress):
+        for index, sha, written, found in _run(_render_chunk, todo, workers, "pages", options.progress):
             for problem in found:
                 problems.setdefault(f"{problem.path}:{problem.line}", problem)
             if found:
                 continue
-            staging.record(pages[index].path, sha, written)
+            if workers > 1:  # a forked worker wrote into its copy of `staging`: account for it here
+                staging.record(pages[index].path, sha, written)
             key = known[index][0]
             if cache is not None and key:
                 cache.pages[key] = sha

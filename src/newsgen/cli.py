@@ -19,11 +19,20 @@ from .build import BuildOptions, BuildResult, build, source_date_epoch
 from .check import check_site
 from .content import CONTENT_DIR
 from .errors import EXIT_USAGE, NewsgenError, Problem, UsageError, did_you_mean
+from .sitedir import find_site, require_site
 from .urls import slugify
 
 STARTER_DIR = Path(__file__).parent / "starter"
 COMMANDS = ("build", "init", "new", "serve", "check")
 EXIT_INTERNAL = 70  # a bug in newsgen itself (BSD's EX_SOFTWARE)
+# What a command that stopped on an error did not do: each is true of every error that command raises.
+FAILED = {
+    "build": "nothing was written",
+    "init": "no site was created",
+    "new": "no article was written",
+    "serve": "the preview is not running",
+    "check": "nothing was checked",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,15 +73,18 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--base-url", help="override base_url, e.g. https://example.org/news/")
     build_cmd.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
     build_cmd.add_argument("--future", action="store_true", help="include articles dated in the future")
-    build_cmd.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     build_cmd.add_argument("--strict", action="store_true",
                            help="treat warnings as errors: the build fails and nothing is written")
-    build_cmd.add_argument("-v", "--verbose", action="store_true",
-                           help="also list every article with its URL and every changed file")
+    # one of three ways to report: none of them can be honoured alongside another
+    output_mode = build_cmd.add_mutually_exclusive_group()
+    output_mode.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    output_mode.add_argument("-v", "--verbose", action="store_true",
+                             help="also list every article with its URL and every changed file")
+    output_mode.add_argument("--json", action="store_true",
+                             help="print a machine-readable report on stdout instead of the summary")
     build_cmd.add_argument("--debug", action="store_true",
-                           help="like -v, and print a full traceback when newsgen itself fails")
-    build_cmd.add_argument("--json", action="store_true",
-                           help="print a machine-readable report on stdout instead of the summary")
+                           help="print a full traceback when newsgen itself fails (with the summary, also the -v "
+                                "listing)")
 
     init_cmd = commands.add_parser(
         "init", help="create a new site", description="Create a new site in DIR, ready to build.",
@@ -91,28 +103,34 @@ def _parser() -> argparse.ArgumentParser:
         epilog="example:\n  newsgen build && newsgen check build",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    check_cmd.add_argument("build_dir", nargs="?", default=Path("build"), type=Path, metavar="BUILD_DIR",
-                           help="the built site (default: ./build)")
+    check_cmd.add_argument("build_dir", nargs="?", type=Path, metavar="BUILD_DIR",
+                           help="the built site (default: build/ of the site in the current folder)")
 
     new_cmd = commands.add_parser(
         "new", help="start a new article",
         description="Create content/<date>-<slug>.md with its front matter filled in (the date is now, in the "
-                    "site's time zone). An existing file is never overwritten.",
+                    "site's time zone), marked draft: true. The site is the current folder or the nearest one "
+                    "above it with newsgen.yaml or content/. An existing file is never overwritten.",
         epilog="examples:\n  newsgen new \"Council approves harbour budget\"\n"
-               "  newsgen new \"Storm closes the port\" --category Local --tag Weather --tag Harbour --draft\n"
+               "  newsgen new \"Storm closes the port\" --category Local --tag Weather --tag Harbour\n"
+               "  newsgen new \"Results are in\" --publish  # no draft: true, published by the next build\n"
                "  newsgen new \"Why the vote matters\" --type Analysis --site mysite",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     new_cmd.add_argument("headline", metavar="HEADLINE", help="the article's title")
     new_cmd.add_argument("--site", type=Path, default=Path("."), metavar="SITE_DIR",
-                         help="the site folder (default: the current folder)")
+                         help="a folder in the site (default: the current folder)")
     new_cmd.add_argument("--category", action="append", default=[], metavar="NAME",
                          help="a category (repeat for more); the first is the section")
     new_cmd.add_argument("--tag", action="append", default=[], metavar="NAME", help="a tag (repeat for more)")
     new_cmd.add_argument("--author", action="append", default=[], metavar="NAME", help="a byline (repeat for more)")
     new_cmd.add_argument("--type", dest="article_type", choices=("News", "Opinion", "Analysis"),
                          help="the article type label")
-    new_cmd.add_argument("--draft", action="store_true", help="mark it draft: true (left out until --drafts)")
+    drafting = new_cmd.add_mutually_exclusive_group()
+    drafting.add_argument("--publish", action="store_true",
+                          help="leave out draft: true, so that the next build publishes it")
+    drafting.add_argument("--draft", action="store_true",
+                          help="mark it draft: true (the default; kept for scripts written when it was not)")
     _add_serve(commands)
     return parser
 
@@ -188,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "new":
             return _new(args)
         if args.command == "check":
-            return _check(args.build_dir)
+            return _check(args.build_dir if args.build_dir is not None else require_site(Path(".")) / "build")
         if args.command == "serve":
             return _serve(args)
         return _init(args.directory)
@@ -197,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             terminal.error(str(problem))
         noun = "problem" if len(exc.problems) == 1 else "problems"
-        print(f"newsgen: {len(exc.problems)} {noun}; nothing was written", file=sys.stderr)
+        print(f"newsgen {args.command}: {len(exc.problems)} {noun}; {FAILED[args.command]}", file=sys.stderr)
         if as_json:
             print(json.dumps({"ok": False, "exit_code": exc.exit_code, "errors": [_problem_json(p) for p in exc.problems]},
                              ensure_ascii=False, indent=2))
@@ -301,14 +319,18 @@ def summary(result: BuildResult) -> str:
     kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(result.pages_by_kind.items()))
     drafts = sum(1 for s in site.skipped if s.reason == "draft")
     scheduled = [s for s in site.skipped if s.reason == "scheduled"]
+    files = sum(result.pages_by_kind.values()) + result.static_files
+    pages = sum(result.pages_by_kind.values())
+    cached = [f"{count} {what}" for count, what in ((result.article_files - result.parsed, "article files"),
+                                                    (pages - result.rendered, "pages")) if count > 0]
     lines = [
-        f"Built {sum(result.pages_by_kind.values()) + result.static_files} files into {result.output} "
-        f"in {result.seconds:.2f}s "
-        f"({result.written} written, the rest unchanged)",
+        f"Built {files} files into {result.output} in {result.seconds:.2f}s "
+        f"({result.written} written, {files - result.written} unchanged)",
         f"  pages: {kinds}; {result.static_files} static files",
         f"  {len(site.articles)} articles, {site.categories} categories, {site.tags} tags; "
         f"skipped {drafts} drafts, {len(scheduled)} scheduled",
-        f"  {result.parsed} article files parsed and {result.rendered} pages rendered; the rest came from the cache",
+        f"  {result.parsed} article files parsed and {result.rendered} pages rendered"
+        + (f"; {' and '.join(cached)} came from the cache" if cached else ""),
     ]
     for skipped in site.skipped:
         when = f" (due {skipped.due.isoformat()})" if skipped.due else ""
@@ -320,11 +342,8 @@ def summary(result: BuildResult) -> str:
 
 
 def _new(args: argparse.Namespace) -> int:
-    """Write content/<date>-<slug>.md for a new article; never overwrite."""
-    site_dir: Path = args.site
-    if not site_dir.is_dir():
-        raise UsageError(Problem(f"{site_dir} is not a folder; run newsgen new inside a site or pass --site",
-                                 field="SITE_DIR"))
+    """Write content/<date>-<slug>.md for a new article, as a draft unless --publish; never overwrite."""
+    site_dir = find_site(args.site)  # from content/ or any folder below, as git finds its repository
     config = config_module.load(site_dir)
     headline = " ".join(args.headline.split())
     if not headline:
@@ -349,7 +368,7 @@ def _new(args: argparse.Namespace) -> int:
         lines.append(f"tags: {names(args.tag)}")
     if args.article_type:
         lines.append(f"type: {args.article_type}")
-    if args.draft:
+    if not args.publish:  # a placeholder on the home page, in the feed and the sitemap is worse than none
         lines.append("draft: true")
     lines += [f"slug: {slug}", "---", "Write the story here.", ""]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -358,9 +377,18 @@ def _new(args: argparse.Namespace) -> int:
             handle.write("\n".join(lines))
     except FileExistsError:
         raise UsageError(Problem("already exists; newsgen new never overwrites an article",
-                                 path=os.fspath(path))) from None
-    print(path)
+                                 path=os.fspath(_shown(path)))) from None
+    print(_shown(path))  # alone on stdout, for `$EDITOR "$(newsgen new …)"`
+    if not args.publish:
+        print("It is a draft: remove the line 'draft: true' to publish it with the next build, or preview it "
+              "with `newsgen serve` or `newsgen build --drafts`.", file=sys.stderr)
     return 0
+
+
+def _shown(path: Path) -> Path:
+    """A path as short as it can be said from the current folder (the site may be a folder above)."""
+    here = Path.cwd().resolve()
+    return path.relative_to(here) if path.is_relative_to(here) else path
 
 
 def _init(directory: Path) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from dataclasses import dataclass, field, fields, replace
@@ -9,6 +10,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
+from babel.core import get_global, parse_locale
 
 from .errors import ConfigError, Problem, did_you_mean
 from .yamltext import YamlProblem, parse_mapping, problem
@@ -50,10 +54,25 @@ class SiteConfig:
 
     @property
     def og_locale(self) -> str:
-        if self.locale:
-            return self.locale
-        lang, _, region = self.language.partition("-")
-        return f"{lang.lower()}_{(region or {'en': 'US'}.get(lang.lower(), lang)).upper()}"
+        return self.locale or likely_locale(self.language)
+
+
+@functools.cache  # read for every page; CLDR's tables are loaded once either way
+def likely_locale(language: str) -> str:
+    """og:locale (`ll_TT`) for a BCP 47 tag: its own region, else the one CLDR's likely subtags give
+    (zh -> zh_CN, zh-Hant -> zh_TW, sv -> sv_SE); "" when CLDR knows neither."""
+    try:
+        locale = Locale.parse(language, sep="-")  # CLDR's aliases too: iw -> he_IL
+        lang, region, script = locale.language, locale.territory, locale.script
+    except UnknownLocaleError:  # a language CLDR has no data for: the tag as written
+        lang, region, script, *_ = parse_locale(language, sep="-")
+    except ValueError:
+        return ""
+    if not (region and region.isalpha()):  # none, or a UN M.49 area such as 419, which og:locale cannot say
+        likely = get_global("likely_subtags")
+        full = likely.get(f"{lang}_{script}") or likely.get(lang)
+        region = parse_locale(full)[1] if full else None
+    return f"{lang}_{region}" if region else ""
 
 
 def normalise_base_url(value: str) -> str:
@@ -182,9 +201,13 @@ def parse(text: str, path: str = CONFIG_FILE) -> SiteConfig:
             values[key] = convert(entry.value)
         except ValueError as exc:
             problems.append(Problem(str(exc), path, entry.line, key))
+    config = SiteConfig(**values)
+    if not config.og_locale:
+        problems.append(Problem(f"CLDR knows no region for {config.language!r}, so og:locale cannot be derived", path,
+                                entries["language"].line, "language", "add a line such as 'locale: en_US'"))
     if problems:
         raise ConfigError(problems)
-    return SiteConfig(**values)
+    return config
 
 
 def load(site_dir: Path) -> SiteConfig:

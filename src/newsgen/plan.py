@@ -232,13 +232,18 @@ def _lastmods(site: Site, pages: list[Page]) -> dict[str, Any]:
 
 
 def check_collisions(pages: list[Page], extra: dict[str, str] | None = None) -> None:
-    """Refuse two writers of one output path (compared without case, as some file systems do)."""
+    """Refuse two writers of one output path (compared without case, as some file systems do).
+
+    Each pair of writers is named once, at the first path they share: two articles with one slug
+    share their page, their card and more, and one fix (a slug) mends them all."""
     owners: dict[str, tuple[str, str]] = {}
     problems = []
+    named: set[tuple[str, str]] = set()
     writers = [(p.path, p.source) for p in pages] + list((extra or {}).items())
     for path, source in writers:
         key = path.casefold()
-        if key in owners and owners[key][1] != source:
+        if key in owners and owners[key][1] != source and (source, owners[key][1]) not in named:
+            named.add((source, owners[key][1]))
             problems.append(Problem(f"writes {path}, which {owners[key][1]} writes too; give one of them another slug",
                                     path=source if "/" in source or source.endswith(".md") else None))
         owners.setdefault(key, (path, source))

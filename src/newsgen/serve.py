@@ -33,6 +33,7 @@ from . import config as config_module
 from .errors import ContentError, NewsgenError, Problem, UsageError
 from .live import LiveSite, Snapshot
 from .preview import Builder, Preview
+from .sitedir import require_site
 from .watch import Watcher
 
 EVENTS_PATH = "/__newsgen/events"
@@ -413,9 +414,7 @@ def _bind(options: ServeOptions, preview: Preview, log: TextIO | None, err: Text
 
 def run(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Serve until Ctrl-C (or SIGTERM); returns the exit code."""
-    site_dir = options.site_dir.resolve()
-    if not site_dir.is_dir():
-        raise UsageError(Problem(f"{site_dir} is not a folder", field="SITE_DIR"))
+    site_dir = require_site(options.site_dir)  # before the port is taken: nothing to serve
     preview = Preview()
     server = _bind(options, preview, err if options.log_requests else None, err)
     origin = origin_for(options.host, server.server_address[1])
