@@ -17,7 +17,7 @@ from . import __version__
 from . import config as config_module
 from .build import BuildOptions, BuildResult, build, source_date_epoch
 from .check import check_site
-from .content import CONTENT_DIR
+from .content import CONTENT_DIR, PLACEHOLDER_BODY
 from .errors import EXIT_USAGE, NewsgenError, Problem, UsageError, did_you_mean
 from .sitedir import find_site, require_site
 from .urls import slugify
@@ -370,7 +370,7 @@ def _new(args: argparse.Namespace) -> int:
         lines.append(f"type: {args.article_type}")
     if not args.publish:  # a placeholder on the home page, in the feed and the sitemap is worse than none
         lines.append("draft: true")
-    lines += [f"slug: {slug}", "---", "Write the story here.", ""]
+    lines += [f"slug: {slug}", "---", PLACEHOLDER_BODY, ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(path, "x", encoding="utf-8") as handle:  # "x": fail rather than overwrite
