@@ -202,7 +202,7 @@ def translate(head: Head, facts: PathFacts, source: str, known: tuple[str, ...],
             if status == "skip":
                 out.skip = "Pelican Status: skip"
             name, value = "draft", ("false" if status == "published" else "true")
-        if entry.dropped is not None and aliases.get(name, name) in TEXT_FIELDS:
+        if entry.dropped is not None and name in TEXT_FIELDS:
             out.warnings.append(Problem(
                 "the text after '#' is a YAML comment and was dropped; put the "
                 f"{'headline' if name == 'title' else 'value'} in quotes: {quoted_line(key, entry.dropped)}",

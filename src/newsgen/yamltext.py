@@ -140,24 +140,22 @@ def parse_mapping(text: str, first_line: int = 1) -> dict[str, Entry]:
         if advice is None:
             raise
         raise YamlProblem(advice[1], exc.line, advice[0] or None) from None
-    lines = text.split("\n")
-    return {key: Entry(value, line, *_scalar_facts(value_node, lines))
+    return {key: Entry(value, line, *_scalar_facts(value_node, text))
             for (key, value, line), (_, value_node) in zip(items, node.value)}
 
 
-def _scalar_facts(node: yaml.Node, lines: list[str]) -> tuple[bool, str | None]:
-    """Whether a top-level value was quoted, and the text a ` #` comment cut off a one-line plain value."""
+def _scalar_facts(node: yaml.Node, text: str) -> tuple[bool, str | None]:
+    """Whether a top-level value was quoted, and the text a ` #` comment cut off a one-line plain value.
+    Marks count characters of `text` in both parsers, so the file is looked at where the value ends."""
     if not isinstance(node, yaml.ScalarNode):
         return False, None
     if node.style:
         return True, None
     start, end = node.start_mark, node.end_mark
-    if start.line != end.line or not node.value:
+    if start.line != end.line or not node.value or not _COMMENT.match(text, end.index):
         return False, None
-    line = lines[start.line]
-    if not _COMMENT.match(line, end.column):
-        return False, None
-    return False, line[start.column:].strip()
+    line_end = text.find("\n", end.index)
+    return False, text[start.index : line_end if line_end >= 0 else len(text)].strip()
 
 
 _COMMENT = re.compile(r"[ \t]+#")
