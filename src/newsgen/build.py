@@ -32,6 +32,7 @@ from .formats import is_hugo_project
 from .markup import EXCERPT_LIMIT, MarkdownRenderer, MarkupTooComplex, RenderedBody
 from .model import Site, SiteSummary, build_site, summarise, valid_between
 from .plan import Page, plan_site
+from .references import check_references
 from .render import TEMPLATES_DIR, THEME_DIR, Renderer
 from .sitedir import require_site
 from .taxonomy import Taxonomy, load_taxonomy
@@ -199,6 +200,9 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
                                     for n in site.notices])
             pages = plan_site(site, reference=inputs.epoch, related=cache.related(site) if cache is not None else None,
                               others={path: f"{STATIC_DIR}/{path}" for path in inputs.statics})
+            problems = check_references(site.articles, (page.path for page in pages), inputs.statics)
+            if problems:
+                raise ContentError(problems)
             # Jinja folds filters applied to constants (`{{ 'feed.xml' | url }}`) into the code it compiles:
             # that code is good only for the settings such filters read, the config and the static files.
             compiled = (cache.compiled_templates(hash_parts(repr(inputs.config), statics_key))

@@ -35,6 +35,7 @@ class SiteConfig:
     feed_size: int = 20
     allow_raw_html: bool = False
     social_cards: bool = True  # draw a 1200x630 PNG card for og:image when an article has no picture
+    relative_urls: bool = False  # links from each page to the next as ../x/index.html: opens from disk
     keep: tuple[str, ...] = ()  # files in the output folder a deployment needs (CNAME, .nojekyll)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -176,6 +177,7 @@ _CONVERTERS = {
     "feed_size": _int_between(1, 1000),
     "allow_raw_html": _bool,
     "social_cards": _bool,
+    "relative_urls": _bool,
     "keep": _keep,
     "extra": _mapping,
 }

@@ -63,6 +63,8 @@ class SourceArticle:
     image: str
     image_alt: str
     body: str  # Markdown
+    body_line: int = 1  # the file line `body` starts on
+    image_line: int | None = None  # the file line of `image`
     extra: dict[str, Any] = field(default_factory=dict)
     article_type: str = ""  # News, Opinion, Analysis or empty
     dateline: str = ""  # where the story was filed from, e.g. GENEVA
@@ -387,13 +389,16 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
         problems.append(Problem("a correction is dated before the article", source, lines["corrections"], "corrections"))
     if problems:
         raise ContentError(problems)
+    body = clean_text(head.body)
     return SourceArticle(
         source=source,
         title=title,
         published=published,
         updated=updated,
         authors=authors or (default_author,),
-        body=clean_text(head.body).strip("\n") + "\n",
+        body=body.strip("\n") + "\n",
+        body_line=head.body_line + len(body) - len(body.lstrip("\n")),
+        image_line=lines.get("image") if image else None,
         warnings=tuple(warnings),
         **article,
     )

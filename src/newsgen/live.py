@@ -43,6 +43,7 @@ from .formats import is_hugo_project
 from .markup import MarkdownRenderer
 from .model import Article, Redirect, Site, Term, build_site
 from .plan import Feed, Page, check_collisions, plan_site
+from .references import check_references
 from .render import Renderer
 from .taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy
 from .urls import output_path, slugify
@@ -277,6 +278,9 @@ class LiveSite:
             self.last_kind = "load" if settings else "model"
         if patched is None or statics is not (old.statics if old else None):
             check_collisions(list(pages.values()), {path: f"{STATIC_DIR}/{path}" for path in statics})
+        problems = check_references(site.articles, pages, statics)
+        if problems:
+            raise ContentError(problems)
 
         snapshot = Snapshot(number, site, dict(sources), pages, statics, self._renderer(site, statics), now,
                             references, swaps)

@@ -38,6 +38,10 @@ class RenderedBody:
     html_utf8: bytes  # see html
     text: str  # the body as plain text, for excerpts and search
     words: int
+    # Links and pictures that point at files of this site, as written, with the body line they are on
+    # (None when the Markdown wrote them some other way, e.g. as a reference link): checked once the
+    # build knows every file it writes (references.py).
+    references: tuple[tuple[str, int | None], ...] = ()
 
     @property
     def html(self) -> str:
@@ -59,13 +63,31 @@ def is_safe_url(url: str) -> bool:
         return False
 
 
+def is_site_path(url: str) -> bool:
+    """A link to a file of this site (`/category/world/`, `images/x.jpg`), not to another site, a
+    scheme such as mailto:, or a place on the same page (`#notes`)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return not parts.scheme and not parts.netloc and bool(parts.path)
+
+
+def is_page_relative(url: str) -> bool:
+    """`./x` or `../x`: read from the page's own URL, as browsers read it."""
+    return url.startswith(("./", "../")) or url in (".", "..")
+
+
 class _LinkGuard(Treeprocessor):
-    """Drop link targets and image sources whose scheme could run code, and place links written
-    from the site root (`/category/world/`) under the site's sub-path, so they work at both."""
+    """Drop link targets and image sources whose scheme could run code, and read a path on this site
+    from the site root, as front matter's `image` is (`images/x.jpg` is static/images/x.jpg on every
+    page, whatever the article's URL), under the site's sub-path so it works at both. Only a path
+    that says so, `./x` or `../x`, is read from the page's URL."""
 
     def __init__(self, md: markdown.Markdown, base_path: str):
         super().__init__(md)
         self._prefix = base_path.rstrip("/")
+        self.found: list[str] = []  # this body's paths on the site, as written; reset by each render
 
     def run(self, root: etree.Element) -> None:
         for element in root.iter():
@@ -75,8 +97,12 @@ class _LinkGuard(Treeprocessor):
                     continue
                 if not is_safe_url(value):
                     del element.attrib[attribute]
-                elif self._prefix and value.startswith("/") and not value.startswith("//"):
-                    element.set(attribute, self._prefix + value)
+                elif is_site_path(value) and "\x02" not in value:
+                    # (\x02 starts Python-Markdown's placeholder for `&` in the entity-encoded
+                    # href of an e-mail autolink, <me@example.org>: a mailto: link, not a path)
+                    self.found.append(value)
+                    if not is_page_relative(value):
+                        element.set(attribute, f"{self._prefix}/{value.removeprefix('/')}")
 
 
 def _curl(text: str, before: str) -> str:
@@ -172,12 +198,14 @@ class MarkdownRenderer:
             # Raw HTML in Markdown comes out as visible text, never as markup.
             self._md.preprocessors.deregister("html_block")
             self._md.inlinePatterns.deregister("html")
-        self._md.treeprocessors.register(_LinkGuard(self._md, base_path), "newsgen_link_guard", 0)
+        self._links = _LinkGuard(self._md, base_path)
+        self._md.treeprocessors.register(self._links, "newsgen_link_guard", 0)
         self.accelerated = accelerated and accelerate(self._md)
 
     def render(self, source: str, seconds: float = SECONDS_PER_ARTICLE) -> RenderedBody:
         """Markdown -> HTML; raises MarkupTooComplex instead of hanging or overflowing the stack."""
         self._md.reset()
+        self._links.found = []
         try:
             with _deadline(seconds):
                 body_html = smart_punctuation(self._md.convert(source))
@@ -192,7 +220,23 @@ class MarkdownRenderer:
             body_html = nh3.clean(body_html, url_schemes={"http", "https", "mailto"})
         words = html.unescape(_TAG.sub(" ", body_html)).split()
         return RenderedBody(html_utf8=body_html.encode("utf-8", "surrogatepass"), text=" ".join(words),
-                            words=len(words))
+                            words=len(words), references=_with_lines(source, self._links.found))
+
+
+def _with_lines(source: str, urls: list[str]) -> tuple[tuple[str, int | None], ...]:
+    """Each URL with the line of the body it is first written on (after the previous one found)."""
+    found = []
+    start = 0
+    for url in urls:
+        index = source.find(url, start)
+        if index < 0:
+            index = source.find(url)
+        if index < 0:
+            found.append((url, None))
+            continue
+        start = index + len(url)
+        found.append((url, source.count("\n", 0, index) + 1))
+    return tuple(found)
 
 
 EXCERPT_LIMIT = 160

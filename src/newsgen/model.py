@@ -11,7 +11,7 @@ from .config import SiteConfig
 from .content import Correction, Moment, SourceArticle
 from .errors import Problem
 from .formats import KEPT_IN_EXTRA
-from .markup import RenderedBody, excerpt
+from .markup import RenderedBody, excerpt, is_site_path
 from .taxonomy import Taxonomy
 from .urls import permalink, slugify, term_key
 
@@ -29,6 +29,15 @@ class TermRef:
     @property
     def url(self) -> str:
         return f"{self.kind}/{self.slug}/"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A picture or link in an article that points at a file of this site."""
+
+    url: str  # as written: `images/x.jpg`, `/category/world/`
+    line: int | None  # in the article's file
+    field: str  # image (front matter) or body
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,7 @@ class Article:
     corrections: tuple[Correction, ...] = ()  # oldest first
     aliases: tuple[str, ...] = ()  # old URL paths that redirect here
     author_refs: tuple[TermRef, ...] = ()  # the authors' pages, when the site has them
+    references: tuple[Reference, ...] = ()  # its pictures and links on this site, checked by references.py
 
     @property
     def body_html(self) -> str:
@@ -216,6 +226,13 @@ def _display_names(sources: list[SourceArticle], attribute: str) -> dict[str, st
 NOT_FROM_FILE = ("categories", "tags", "author_refs", "url", "scheduled")
 
 
+def _references(source: SourceArticle, body: RenderedBody) -> tuple[Reference, ...]:
+    found = [Reference(source.image, source.image_line, "image")] if is_site_path(source.image) else []
+    for url, line in body.references:
+        found.append(Reference(url, None if line is None else source.body_line + line - 1, "body"))
+    return tuple(found)
+
+
 def build_site(
     config: SiteConfig,
     sources: list[SourceArticle],
@@ -284,6 +301,7 @@ def build_site(
                 corrections=source.corrections,
                 aliases=source.aliases,
                 author_refs=tuple(refs[AUTHOR][term_key(n)] for n in source.authors) if taxonomy.author_pages else (),
+                references=_references(source, body),
             )
         )
     articles.sort(key=newest_first)

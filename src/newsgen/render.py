@@ -19,6 +19,7 @@ from .content import Moment
 from .errors import ContentError, Problem
 from .model import Article, Site
 from .plan import Feed, Page
+from .urls import relative_links
 
 THEME_DIR = Path(__file__).parent / "theme"
 TEMPLATES_DIR = "templates"
@@ -114,7 +115,11 @@ class Renderer:
                 # to_json's escapes too: a reader that shows a title or summary as HTML gets no markup
                 return (to_json(self.json_feed(page.context["feed"])) + "\n").encode()
             template = self.env.get_template(page.template)
-            return template.render(page=page, **page.context).encode("utf-8")
+            text = template.render(page=page, **page.context)
+            # The 404 page stays root-relative: a host serves it at whatever URL was not found.
+            if self.config.relative_urls and page.path.endswith(".html") and page.kind != "404":
+                text = relative_links(text, page.path, self.config.base_path)
+            return text.encode("utf-8")
         except jinja2.TemplateSyntaxError as exc:
             raise ContentError(Problem(exc.message or "syntax error", self._template_path(exc.name), exc.lineno)) from None
         except jinja2.TemplateNotFound as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import posixpath
 import re
 import unicodedata
 from datetime import datetime
@@ -75,3 +76,28 @@ def output_path(url_path: str) -> str:
 def paginated(url_path: str, page: int) -> str:
     """URL path of page N of a listing; page 1 is the listing itself."""
     return url_path if page == 1 else f"{url_path}page/{page}/"
+
+
+# An attribute whose value is a URL the browser follows or loads (up to its query or fragment).
+_URL_ATTRIBUTE = re.compile(r"""(\s(?:href|src|action|poster)=)(["'])([^"'#?]*)""")
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+def relative_links(html_text: str, page_path: str, base_path: str) -> str:
+    """Every link of a page to this site made relative to the page (`/news/world/` from
+    `2021/05/25/x/index.html` is `../../../../world/index.html`), with a folder's index.html spelled
+    out: what a browser needs to follow links in a build opened from disk, where no server answers a
+    folder with its index.html. Links to other sites, schemes and fragments are left as written."""
+    folder = posixpath.dirname(page_path) or "."
+
+    def relative(match: re.Match[str]) -> str:
+        url = match.group(3)
+        if url.startswith(base_path) and not url.startswith("//"):
+            target = posixpath.relpath(output_path(url[len(base_path):]), folder)
+        elif url and not url.startswith("/") and not _SCHEME.match(url):
+            target = output_path(url) if url.endswith("/") else url
+        else:
+            return match.group()
+        return f"{match.group(1)}{match.group(2)}{target}"
+
+    return _URL_ATTRIBUTE.sub(relative, html_text)
