@@ -53,7 +53,7 @@ def hint(path: str | None, written: str, files: Collection[str]) -> str:
     if published != path:
         if exists(published, files):
             return f"{lead}did you mean {published}? {PUBLISHED_AT_ROOT}"
-        return f"{lead}there is no {path} in the site folder ({PUBLISHED_AT_ROOT})"
+        return f"{lead}there is no {path} in the site folder; {PUBLISHED_AT_ROOT}"
     if exists(path, files):
         return f"{lead}did you mean {path}? paths are read from the site root"
     urls = {name.removesuffix("index.html") for name in files}  # as links name pages: `world/`
@@ -62,7 +62,7 @@ def hint(path: str | None, written: str, files: Collection[str]) -> str:
         return f"{lead}did you mean {close[0]}?"
     if path.endswith("/") or "." not in path.rsplit("/", 1)[-1]:
         return f"{lead}no page of this build has the URL {path}"
-    return f"{lead}there is no static/{path} ({PUBLISHED_AT_ROOT})"
+    return f"{lead}there is no static/{path}; {PUBLISHED_AT_ROOT}"
 
 
 def _target(article: Article, reference: Reference) -> str | None:
