@@ -382,6 +382,30 @@ def test_bad_edit_keeps_the_last_good_build_and_reports(make_site: Callable[...,
     assert server.process.poll() is None
 
 
+def test_the_preview_reports_the_advice_the_build_gives(make_site: Callable[..., Path],
+                                                       serve: Callable[..., Server]) -> None:
+    """The error overlay shows what the build says (the events stream carries it): the headline to
+    quote, and the picture that is no file of the site with the path meant, in the terminal too."""
+    site = make_site(site_files())
+    server = serve(site)
+
+    def overlay_text() -> str:
+        with requests.get(server.origin + "/__newsgen/events", stream=True, timeout=10) as events:
+            lines = events.iter_lines(chunk_size=1, decode_unicode=True)
+            return next(line for line in lines if line.startswith("data: "))
+
+    (site / SUMMIT).write_text("---\ntitle: Mayor: we will build the lanes\ndate: 2021-05-25\n---\nBody\n")
+    wait_until(lambda: "put the headline in quotes" in server.err.read_text())
+    assert 'title: \\"Mayor: we will build the lanes\\"' in overlay_text()
+    (site / "static/images").mkdir(parents=True)
+    (site / "static/images/lanes.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    (site / SUMMIT).write_text(article("Leaders meet in Geneva", slug="leaders-meet-in-geneva",
+                                       body="![The lanes](static/images/lanes.svg)\n"))
+    wait_until(lambda: "'static/images/lanes.svg' points at no file of the site" in server.err.read_text())
+    assert "did you mean images/lanes.svg?" in overlay_text()
+    assert "Leaders meet in Geneva" in requests.get(server.origin + SUMMIT_PATH).text  # the last good build
+
+
 def test_a_page_only_some_data_breaks_shows_its_error_when_asked_for(make_site: Callable[..., Path],
                                                                      serve: Callable[..., Server]) -> None:
     """Pages are rendered on demand: a template error that the pages checked before publishing do not
