@@ -191,7 +191,8 @@ def _feed_content(v: Any) -> FeedContent:
     for kind, value in v.items():
         if kind not in kinds:
             hint = did_you_mean(kind, kinds)
-            raise ValueError(f"{kind}: unknown kind of feed, expected {', '.join(kinds)}" + (f" ({hint})" if hint else ""))
+            raise ValueError(f"{kind}: unknown kind of feed, expected {', '.join(kinds)}"
+                             + (f" ({hint})" if hint else ""))
         if value not in FEED_CONTENTS:
             raise ValueError(f"{kind}: expected {choices}, not {value!r}")
     return FeedContent(**v)
