@@ -7,7 +7,8 @@ tool, then rebuilds with newsgen after no change, after one article's body is ed
 after the cold build, then EDITS more times) and after that article's tags are changed (EDITS times).
 Each build is a separate process measured with wait4(): wall time, CPU time (user + sys of the
 process and the workers it waited for), peak resident memory of the largest single process, and the
-number and size of the files in the output folder afterwards. Prints one table, with ratios against Pelican's and Hugo's cold builds of the same run.
+number and size of the files in the output folder afterwards. Prints one table, with ratios against
+Pelican's and Hugo's cold builds of the same run.
 Medians of R runs (default 3 below 5,000 articles, else 1), and of the repeated rebuilds within them.
 """
 
