@@ -194,7 +194,7 @@ def _feed_content(v: Any) -> FeedContent:
             raise ValueError(f"{kind}: unknown kind of feed, expected {', '.join(kinds)}"
                              + (f" ({hint})" if hint else ""))
         if value not in FEED_CONTENTS:
-            raise ValueError(f"{kind}: expected {choices}, not {value!r}")
+            raise ValueError(f"{kind}: expected {choices}, not {'nothing' if value is None else repr(value)}")
     return FeedContent(**v)
 
 
