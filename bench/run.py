@@ -6,8 +6,9 @@ For each size: writes the corpus (bench/corpus.py) under bench-work/N/, builds i
 tool, then rebuilds with newsgen after no change, after one article's body is edited (first right
 after the cold build, then EDITS more times) and after that article's tags are changed (EDITS times).
 Each build is a separate process measured with wait4(): wall time, CPU time (user + sys of the
-process and the workers it waited for), peak resident memory of the largest single process, and files
-written. Prints one table, with ratios against Pelican's and Hugo's cold builds of the same run.
+process and the workers it waited for), peak resident memory of the largest single process, and the
+number and size of the files in the output folder afterwards. Prints one table, with ratios against
+Pelican's and Hugo's cold builds of the same run.
 Medians of R runs (default 3 below 5,000 articles, else 1), and of the repeated rebuilds within them.
 """
 
@@ -40,6 +41,7 @@ class Measure:
     cpu: float
     rss_mib: float
     files: int
+    output_mb: float  # bytes of the files written, in 10^6: what a host such as GitHub Pages (1 GB) counts
 
 
 class ToolFailed(Exception):
@@ -71,8 +73,8 @@ def measure(command: list[str], cwd: Path, output: Path) -> Measure:
     errors = process.stderr.read().decode(errors="replace") if process.stderr else ""
     if process.returncode != 0:
         raise ToolFailed(f"{' '.join(command)} failed ({process.returncode}):\n{errors[-3000:]}")
-    files = sum(1 for p in output.rglob("*") if p.is_file() and not p.name.startswith("."))
-    return Measure(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, files)
+    sizes = [p.stat().st_size for p in output.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    return Measure(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, len(sizes), sum(sizes) / 1e6)
 
 
 def wipe(*paths: Path) -> None:
@@ -128,7 +130,7 @@ def hugo_run(site: Path) -> Measure:
 
 def median(measures: list[Measure]) -> Measure:
     return Measure(statistics.median(m.wall for m in measures), statistics.median(m.cpu for m in measures),
-                   max(m.rss_mib for m in measures), measures[-1].files)
+                   max(m.rss_mib for m in measures), measures[-1].files, measures[-1].output_mb)
 
 
 def bench_size(n: int, runs: int) -> dict[tuple[str, str], Measure]:
@@ -158,20 +160,21 @@ def bench_size(n: int, runs: int) -> dict[tuple[str, str], Measure]:
 
 
 def table(results: dict[int, dict[tuple[str, str], Measure]], runs: dict[int, int]) -> str:
-    head = f"{'articles':>8}  {'tool':8} {'build':27} {'wall s':>7} {'CPU s':>7} {'peak MiB':>8} {'files':>6}  " \
-           f"{'÷Pelican':>8} {'÷Hugo':>6}"
+    head = f"{'articles':>8}  {'tool':8} {'build':27} {'wall s':>7} {'CPU s':>7} {'peak MiB':>8} {'files':>6} " \
+           f"{'out MB':>7}  {'÷Pelican':>8} {'÷Hugo':>6}"
     lines = [head, "-" * len(head)]
     for n, rows in results.items():
         pelican, hugo = rows.get(("Pelican", "cold")), rows.get(("Hugo", "cold"))
         for (tool, scenario), m in rows.items():
             versus = [f"{m.wall / other.wall:{width}.2f}" if other else f"{'failed':>{width}}"
                       for other, width in ((pelican, 8), (hugo, 6))]
-            lines.append(f"{n:>8}  {tool:8} {scenario:27} {m.wall:7.2f} {m.cpu:7.2f} {m.rss_mib:8.0f} {m.files:6}  "
-                         + " ".join(versus))
+            lines.append(f"{n:>8}  {tool:8} {scenario:27} {m.wall:7.2f} {m.cpu:7.2f} {m.rss_mib:8.0f} {m.files:6} "
+                         f"{m.output_mb:7.1f}  " + " ".join(versus))
         lines.append("")
     lines.append(f"wall and CPU: medians of {', '.join(f'{r} run(s) at {n}' for n, r in runs.items())} "
                  f"(\"one body edited\" and \"tags changed\": {EDITS} rebuilds a run); peak: largest single process; "
-                 "÷: wall time over that tool's cold build in the same run")
+                 "÷: wall time over that tool's cold build in the same run; files, out MB: the output folder after "
+                 "that build (hidden files such as newsgen's manifest not counted), MB = 10^6 bytes of files")
     sizes = sorted(results)
     if len(sizes) >= 2:
         small, large = sizes[0], sizes[-1]

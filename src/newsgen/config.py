@@ -7,7 +7,7 @@ import re
 import string
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,6 +19,28 @@ from .yamltext import YamlProblem, parse_mapping, problem
 
 CONFIG_FILE = "newsgen.yaml"
 PERMALINK_FIELDS = {"year", "month", "day", "slug", "category"}
+FeedText = Literal["full", "summary"]
+FEED_CONTENTS: tuple[str, ...] = get_args(FeedText)
+
+
+@dataclass(frozen=True)
+class FeedContent:
+    """What each kind of feed carries per entry: `full` text, or the `summary` (description and link).
+
+    The site feed is the one readers subscribe to, and there is one: full text costs little. There is a
+    feed for every category, tag and author, each repeating articles the site feed already carries in
+    full, in three formats: at 10,000 articles full-text term feeds are most of the output. Hugo's and
+    Pelican's term feeds carry summaries by default too.
+    """
+
+    site: FeedText = "full"
+    category: FeedText = "summary"
+    tag: FeedText = "summary"
+    author: FeedText = "summary"
+
+    def full(self, kind: str) -> bool:
+        """Whether feeds of this kind ("site", or a term's kind) carry the article's full text."""
+        return getattr(self, kind) == "full"
 
 
 @dataclass(frozen=True)
@@ -33,6 +55,7 @@ class SiteConfig:
     permalink: str = "{year}/{month}/{day}/{slug}/"
     page_size: int = 10
     feed_size: int = 20
+    feed_content: FeedContent = FeedContent()
     allow_raw_html: bool = False
     social_cards: bool = True  # draw a 1200x630 PNG card for og:image when an article has no picture
     relative_urls: bool = False  # links from each page to the next as ../x/index.html: opens from disk
@@ -156,6 +179,26 @@ def _keep(v: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _feed_content(v: Any) -> FeedContent:
+    """`feed_content: summary` for every kind of feed, or a mapping of kinds (others keep their defaults)."""
+    kinds = [f.name for f in fields(FeedContent)]
+    choices = " or ".join(FEED_CONTENTS)
+    if isinstance(v, str):
+        if v not in FEED_CONTENTS:
+            raise ValueError(f"expected {choices}, not {v!r}")
+        return FeedContent(**dict.fromkeys(kinds, v))
+    if not isinstance(v, dict):
+        raise ValueError(f"expected {choices}, or a mapping of {', '.join(kinds)} to either")
+    for kind, value in v.items():
+        if kind not in kinds:
+            hint = did_you_mean(kind, kinds)
+            raise ValueError(f"{kind}: unknown kind of feed, expected {', '.join(kinds)}"
+                             + (f" ({hint})" if hint else ""))
+        if value not in FEED_CONTENTS:
+            raise ValueError(f"{kind}: expected {choices}, not {'nothing' if value is None else repr(value)}")
+    return FeedContent(**v)
+
+
 def _mapping(v: Any) -> dict[str, Any]:
     if v is None:
         return {}
@@ -175,6 +218,7 @@ _CONVERTERS = {
     "permalink": lambda v: _check_permalink(_text(v)),
     "page_size": _int_between(1, 1000),
     "feed_size": _int_between(1, 1000),
+    "feed_content": _feed_content,
     "allow_raw_html": _bool,
     "social_cards": _bool,
     "relative_urls": _bool,

@@ -46,10 +46,11 @@ class Feed:
     url: str  # site-relative URL of the page the feed belongs to
     paths: dict[str, str]  # format -> site-relative URL of the feed file
     articles: tuple[Article, ...]
+    full: bool  # entries carry the article's full text; else its description and link only
 
 
-def _feed(title: str, base: str, articles: tuple[Article, ...], size: int) -> Feed:
-    return Feed(title, base, {fmt: base + name for fmt, name in FEED_FORMATS}, articles[:size])
+def _feed(title: str, base: str, articles: tuple[Article, ...], size: int, full: bool) -> Feed:
+    return Feed(title, base, {fmt: base + name for fmt, name in FEED_FORMATS}, articles[:size], full)
 
 
 def _feed_pages(feed: Feed, source: str, basis: Any = None) -> list[Page]:
@@ -151,9 +152,10 @@ def plan_site(site: Site, reference: datetime | None = None, related: RelatedTab
     when the caller has it."""
     config = site.config
     pages: list[Page] = []
-    home_feed = _feed(config.title, "", site.articles, config.feed_size)
+    home_feed = _feed(config.title, "", site.articles, config.feed_size, config.feed_content.full("site"))
     term_feeds = {
-        term.url: _feed(f"{term.name} – {config.title}", term.url, term.articles, config.feed_size)
+        term.url: _feed(f"{term.name} – {config.title}", term.url, term.articles, config.feed_size,
+                        config.feed_content.full(term.kind))
         for term in (*site.categories, *site.tags, *site.authors)
     }
     category_members = {term.slug: term.articles for term in site.categories}

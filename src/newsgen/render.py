@@ -154,7 +154,8 @@ class Renderer:
                 "id": self.entry_id(article),
                 "url": self.abs_url(article.url),
                 "title": article.title,
-                "content_html": article.body_html,
+                # JSON Feed requires content_html or content_text: a summary feed's content is the summary
+                **({"content_html": article.body_html} if feed.full else {"content_text": article.description}),
                 "summary": article.description,
                 "date_published": self.iso(article.published),
                 "date_modified": self.iso(article.modified),
