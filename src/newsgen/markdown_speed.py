@@ -12,6 +12,11 @@ the same result, byte for byte.
 by the same rule, and an expression it does not understand is always run. The inline pass's loop is a private
 method of `InlineProcessor`; `accelerate` checks that it still has the shape this module was written against
 and keeps the stock pass when it does not.
+
+Private APIs read here, and what guards each: Python-Markdown's `InlineProcessor.__handleInline` and
+`__applyPattern` (pyproject.toml bounds `markdown` to the releases checked; test_markup fails when the loop is not
+accelerated or its output differs from the stock one), and `re._parser`/`re._constants`, the standard library's
+regex parser (imported under `try`: without it nothing is skipped; test_markup fails when it reads no needles).
 """
 
 from __future__ import annotations
