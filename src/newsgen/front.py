@@ -131,8 +131,9 @@ class JsonFront(JSONHandler):
 
 class PelicanFront(BaseHandler):
     """Pelican's Markdown reader: `Key: value` lines up to the first blank line, keys case-insensitive.
-    A file is read this way only when its first line is one of Pelican's own keys, so an article
-    whose body starts with "Note: ..." is never mistaken for metadata."""
+    A file is read this way only when one of those lines is one of Pelican's own keys, so an article
+    whose body starts with "Note: ..." is never mistaken for metadata, while a block that starts with
+    a custom key (`Wire_Id:`) or a misspelt one (`Tittle:`) is still read, and its typo reported."""
 
     DIALECT = PELICAN
     KEYS = frozenset({
@@ -141,6 +142,19 @@ class PelicanFront(BaseHandler):
     })
     LINE = re.compile(r"([A-Za-z][A-Za-z0-9_-]*):(?:[ \t]+(.*))?$")
     FM_BOUNDARY = re.compile(r"(?i)(?:" + "|".join(sorted(KEYS)) + r"):(?=[ \t\n]|$)")
+
+    def detect(self, text: str) -> bool:
+        """python-frontmatter asks only whether the text starts with FM_BOUNDARY; Pelican's reader takes
+        every leading `Key: value` line, so the whole first block is looked at, up to a line that is not
+        metadata (an indented line continues a value)."""
+        lines = text.split("\n", 200)[:200]  # no real head has 200 fields; a longer run is a body
+        for number, line in enumerate(lines):
+            continued = number > 0 and line[:1] in (" ", "\t")
+            if not line.strip() or not (continued or self.LINE.match(line)):
+                return False
+            if self.FM_BOUNDARY.match(line):
+                return True
+        return False
 
     def split(self, text: str) -> tuple[str, str]:
         blank = re.search(r"^[ \t]*$", text, re.MULTILINE)
