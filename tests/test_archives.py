@@ -144,7 +144,7 @@ HUGO = {
         "---\ntitle: \"Tide tables: why the harbour floods twice a day\"\ndate: 2024-03-04T09:30:00-05:00\n"
         "draft: false\ncategories:\n  - Science\ntags: [\"Tides\", \"Harbour\"]\nmath: true\naliases:\n"
         "  - /2024/03/tides/\n  - /science/tide-tables.html\nparams:\n  wire_id: HH-0101\n---\n"
-        "The height is $h(t) = A \\cos(\\omega t)$.\n",
+        "The height is $h(t) = A \\cos(\\omega t)$.\n<!--more-->\nThe moon pulls the water.\n",
     "content/news/council.md":
         "+++\ntitle = 'Council votes on the ferry'\ndate = 2024-03-06T18:00:00-05:00\ncategories = ['Local']\n"
         "tags = ['Council', 'Ferry']\nmath = true\naliases = ['/2024/03/council/']\n[params]\n  wire_id = 'HH-0102'\n"
@@ -264,6 +264,7 @@ def test_each_dialect_builds_with_headline_date_and_terms_on_the_page_and_in_jso
                          "extra": extra}, page
         assert (news["headline"], news["datePublished"], news["articleSection"], news["keywords"]) == (
             headline, published, section, tags), page
+        assert "&lt;!" not in (out / page).read_text("utf-8"), page  # Hugo's <!--more--> is not shown as text
     articles = {p.relative_to(out).as_posix() for p in out.rglob("*.html")
                 if p.read_text("utf-8").count('"@type": "NewsArticle"')}
     assert articles == set(EXPECTED[dialect])  # no other file became an article, none went missing
@@ -347,3 +348,27 @@ def test_a_pelican_head_needs_one_of_pelicans_keys(make_site, tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     assert "skipped content/note.md: no front matter" in result.stdout
     assert (tmp_path / "out/2024/03/06/wire/index.html").is_file()
+
+
+def test_html_comments_never_reach_readers(make_site, tmp_path: Path) -> None:
+    """Hugo's `<!--more-->` summary divider and an editor's note are hidden, as every generator hides them;
+    a comment written as code is shown as code."""
+    site = make_site({
+        "content/tides.md": "---\ntitle: Tides\ndate: 2024-03-04\n---\nThe harbour floods twice a day.\n"
+                            "<!--more-->\nThe moon pulls the water.\n\n<!-- note to desk: check the figures\n"
+                            "with the port office -->\nHigh tide is at noon <!-- TK -->today.\n\n"
+                            "Hugo's divider is `<!--more-->`.\n\n```\n<!-- kept -->\n```\n"})
+    out = tmp_path / "out"
+    assert run_newsgen("build", site, "-o", out).returncode == 0
+    page = (out / "2024/03/04/tides/index.html").read_text("utf-8")
+    doc = lxml.html.fromstring(page)
+    body = doc.xpath("//div[contains(@class, 'story-body')]")[0]
+    assert [" ".join(p.text_content().split()) for p in body.xpath("p")] == [
+        "The harbour floods twice a day.", "The moon pulls the water.", "High tide is at noon today.",
+        "Hugo\u2019s divider is <!--more-->."]
+    assert body.xpath("p/code/text()") == ["<!--more-->"] and body.xpath("pre/code/text()") == ["<!-- kept -->\n"]
+    assert "note to desk" not in page and "TK" not in page
+    news = extruct.extract(page, syntaxes=["json-ld"], uniform=True)["json-ld"][0]
+    lead = "The harbour floods twice a day. The moon pulls the water. High tide is at noon today. "
+    assert news["description"].startswith(lead)
+    assert doc.xpath("//meta[@name='description']/@content")[0].startswith(lead)
