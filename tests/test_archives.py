@@ -143,11 +143,11 @@ HUGO = {
     "content/posts/tide-tables.md":
         "---\ntitle: \"Tide tables: why the harbour floods twice a day\"\ndate: 2024-03-04T09:30:00-05:00\n"
         "draft: false\ncategories:\n  - Science\ntags: [\"Tides\", \"Harbour\"]\nmath: true\naliases:\n"
-        "  - /2024/03/tides/\n  - /science/tide-tables.html\nparams:\n  wire_id: HH-0101\n---\n"
+        "  - /2024/03/tides/\n  - /science/tide-tables.html\n  - tides-explained\nparams:\n  wire_id: HH-0101\n---\n"
         "The height is $h(t) = A \\cos(\\omega t)$.\n<!--more-->\nThe moon pulls the water.\n",
     "content/news/council.md":
         "+++\ntitle = 'Council votes on the ferry'\ndate = 2024-03-06T18:00:00-05:00\ncategories = ['Local']\n"
-        "tags = ['Council', 'Ferry']\nmath = true\naliases = ['/2024/03/council/']\n[params]\n  wire_id = 'HH-0102'\n"
+        "tags = ['Council', 'Ferry']\nmath = true\naliases = ['/2024/03/council/', '../local/council-vote']\n[params]\n  wire_id = 'HH-0102'\n"
         "  subtitle = 'A late session'\n+++\nThe vote was 7 to 2.\n",
     "content/news/harbour-lights.md":
         '{\n  "title": "Harbour lights switch to LED",\n  "date": "2024-03-08T20:00:00+01:00",\n'
@@ -280,11 +280,15 @@ def test_skipped_files_are_named_in_the_summary(make_site, tmp_path: Path) -> No
 
 
 def test_hugo_aliases_redirect_from_the_old_urls(make_site, tmp_path: Path) -> None:
+    """Site-relative and, as Hugo reads them, page-relative aliases (`tides-explained` in
+    content/posts/ is /posts/tides-explained/; `../local/council-vote` in content/news/ is /local/council-vote/)."""
     out = tmp_path / "out"
     assert run_newsgen("build", make_site(HUGO), "-o", out).returncode == 0
     for old, new in (("2024/03/tides/index.html", "posts/tide-tables/"),
                      ("science/tide-tables.html", "posts/tide-tables/"),
+                     ("posts/tides-explained/index.html", "posts/tide-tables/"),
                      ("2024/03/council/index.html", "posts/council/"),
+                     ("local/council-vote/index.html", "posts/council/"),
                      ("2024/03/lights/index.html", "posts/harbour-lights/")):
         doc = lxml.html.fromstring((out / old).read_bytes())
         target = f"https://example.org/{new}"
@@ -292,6 +296,13 @@ def test_hugo_aliases_redirect_from_the_old_urls(make_site, tmp_path: Path) -> N
         assert doc.xpath("//link[@rel='canonical']/@href") == [target], old
         assert doc.xpath("//meta[@name='robots']/@content") == ["noindex"], old
         assert (out / new / "index.html").is_file()
+    assert not (out / "tides-explained").exists()  # not at the site's root
+
+
+def test_relative_aliases_are_from_the_root_outside_hugo_projects(make_site, tmp_path: Path) -> None:
+    site = make_site({"content/news/a.md": "---\ntitle: A\ndate: 2024-01-01\naliases: [old-a]\n---\nA\n"})
+    assert run_newsgen("build", site, "-o", tmp_path / "out").returncode == 0
+    assert (tmp_path / "out/old-a/index.html").is_file() and not (tmp_path / "out/news").exists()
 
 
 @pytest.mark.parametrize("dialect", ARCHIVES)
