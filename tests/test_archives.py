@@ -121,7 +121,7 @@ JEKYLL = {
     "_config.yml": "title: Mumbai Desk\ntimezone: Asia/Kolkata\n"
                    "permalink: /:categories/:year/:month/:day/:title:output_ext\n",
     "newsgen.yaml": "title: Mumbai Desk\nbase_url: https://example.org/\ntimezone: Asia/Kolkata\n"
-                    "permalink: \"{category}/{year}/{month}/{day}/{slug}.html\"\n",
+                    "permalink: \"{categories}/{year}/{month}/{day}/{slug}.html\"\n",  # Jekyll's default
     "_posts/2024-03-06-monsoon-arrives.md":
         "---\nlayout: post\ntitle: \"Monsoon arrives a week early\"\ndate: 2024-03-06 07:15:00 +0530\n"
         "categories: weather mumbai\ntags: [Monsoon, Rain]\nauthor: Priya Nair\nversion: 2\ncomments: true\n---\n"
@@ -133,6 +133,7 @@ JEKYLL = {
     "news/_posts/2024-03-08-port-strike.md":
         "---\nlayout: post\ntitle: Port workers end their strike\ndate: 2024-03-08 09:00:00 -0400\n"
         "tags: [Port, Labour]\n---\nThe cranes moved again.\n",
+    "_posts/2024-03-09-heatwave.md": "---\nlayout: post\ntitle: Heatwave warning\n---\nStay indoors.\n",
     **EXTRA_PROBE,
 }
 HUGO = {
@@ -177,7 +178,7 @@ ARCHIVES = {"jekyll": JEKYLL, "hugo": HUGO, "pelican": PELICAN}
 # dialect -> page -> (headline, datePublished, section, tags, what reached article.extra)
 EXPECTED = {
     "jekyll": {
-        "weather/2024/03/06/monsoon-arrives.html": ("Monsoon arrives a week early", "2024-03-06T07:15:00+05:30",
+        "weather/mumbai/2024/03/06/monsoon-arrives.html": ("Monsoon arrives a week early", "2024-03-06T07:15:00+05:30",
                                                     "weather", ["Monsoon", "Rain"],
                                                     {"layout": "post", "version": "2", "comments": "true"}),
         "local/2024/03/07/dams-open.html": ("Dams open their gates", "2024-03-07T18:40:00+05:30", "Local",
@@ -185,6 +186,8 @@ EXPECTED = {
                                             {"layout": "post", "version": "3", "image_credit": "PTI"}),
         "news/2024/03/08/port-strike.html": ("Port workers end their strike", "2024-03-08T18:30:00+05:30", "news",
                                              ["Port", "Labour"], {"layout": "post"}),
+        # no categories: no folder for them, as in Jekyll; the date from the file name is a calendar day
+        "2024/03/09/heatwave.html": ("Heatwave warning", "2024-03-09T00:00:00+05:30", None, [], {"layout": "post"}),
     },
     "hugo": {
         "posts/tide-tables/index.html": ("Tide tables: why the harbour floods twice a day",
@@ -240,7 +243,7 @@ def page_and_json_ld(path: Path) -> tuple[dict[str, object], dict[str, object]]:
     shown = {
         "headline": " ".join(doc.xpath("//h1")[0].text_content().split()),
         "published": doc.xpath("//div[@class='byline']//time/@datetime")[0],
-        "section": " ".join(doc.xpath("//p[@class='kicker']")[0].text_content().split()),
+        "section": next((" ".join(k.text_content().split()) for k in doc.xpath("//p[@class='kicker']")), None),
         "tags": [a.text_content() for a in doc.xpath("//ul[@class='tags']//a")],
         "extra": json.loads(doc.xpath("//script[@id='extra']/text()")[0]),
     }
@@ -262,7 +265,7 @@ def test_each_dialect_builds_with_headline_date_and_terms_on_the_page_and_in_jso
         shown, news = page_and_json_ld(out / page)
         assert shown == {"headline": headline, "published": published, "section": section, "tags": tags,
                          "extra": extra}, page
-        assert (news["headline"], news["datePublished"], news["articleSection"], news["keywords"]) == (
+        assert (news["headline"], news["datePublished"], news.get("articleSection"), news.get("keywords", [])) == (
             headline, published, section, tags), page
         assert "&lt;!" not in (out / page).read_text("utf-8"), page  # Hugo's <!--more--> is not shown as text
     articles = {p.relative_to(out).as_posix() for p in out.rglob("*.html")
@@ -383,3 +386,20 @@ def test_html_comments_never_reach_readers(make_site, tmp_path: Path) -> None:
     lead = "The harbour floods twice a day. The moon pulls the water. High tide is at noon today. "
     assert news["description"].startswith(lead)
     assert doc.xpath("//meta[@name='description']/@content")[0].startswith(lead)
+
+
+def test_jekyll_categories_placeholder_is_every_category_as_jekyll_writes_it(make_site, tmp_path: Path) -> None:
+    """`:categories` is each category a folder, or none; the old Jekyll URL is kept, not moved to the first one."""
+    site = make_site({
+        "_posts/2024-01-02-port-opens.md": "---\ntitle: The port opens\ncategories: [News, Local]\n"
+                                           "permalink: /:categories/:year/:title:output_ext\n---\nB\n",
+        "_posts/2024-01-03-quiet-day.md": "---\ntitle: A quiet day\npermalink: /:categories/:year/:title:output_ext\n"
+                                          "---\nB\n"})
+    out = tmp_path / "out"
+    result = run_newsgen("build", site, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert (out / "news/local/2024/port-opens.html").is_file() and (out / "2024/quiet-day.html").is_file()
+    bad = make_site({"newsgen.yaml": "title: T\npermalink: \"{sections}/{slug}/\"\n"})
+    result = run_newsgen("build", bad, "-o", tmp_path / "bad")
+    assert result.returncode != 0
+    assert "use categories, category, day, month, slug, year" in result.stderr

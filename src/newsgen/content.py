@@ -21,7 +21,7 @@ from .formats import (FOREIGN_ALIASES, HUGO_LIST_PAGE, JEKYLL_PLACEHOLDERS, MARK
                       file_slug, jekyll_roots, path_facts, split_names, translate)
 from .front import PELICAN, TOML, FormatProblem, read_head
 from .taxonomy import Taxonomy
-from .urls import slugify
+from .urls import PERMALINK_FIELDS, slugify
 
 CONTENT_DIR = "content"
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
@@ -232,10 +232,9 @@ def _permalink(value: Any) -> str:
     text = _text(value)
     for jekyll, ours in JEKYLL_PLACEHOLDERS.items():
         text = text.replace(jekyll, ours)
-    if not _PERMALINK.fullmatch(text) or any(p not in ("{year}", "{month}", "{day}", "{slug}", "{category}")
-                                              for p in _PLACEHOLDER.findall(text)):
+    if not _PERMALINK.fullmatch(text) or any(p[1:-1] not in PERMALINK_FIELDS for p in _PLACEHOLDER.findall(text)):
         raise _FieldProblem("expected a URL path such as /2019/03/old-headline/ (placeholders: "
-                            "{year} {month} {day} {slug} {category})")
+                            f"{' '.join('{' + name + '}' for name in sorted(PERMALINK_FIELDS))})")
     return site_path(text)
 
 

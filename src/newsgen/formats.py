@@ -52,7 +52,7 @@ FOREIGN_KEYS = frozenset({
     "save_as", "template", "translation",
 })
 JEKYLL_PLACEHOLDERS = {":year": "{year}", ":month": "{month}", ":day": "{day}", ":title": "{slug}",
-                       ":slug": "{slug}", ":categories": "{category}", ":output_ext": ".html"}
+                       ":slug": "{slug}", ":categories": "{categories}", ":output_ext": ".html"}
 
 # A date at the start of a file name: Jekyll's `2021-05-25-geneva-summit.md`, Pelican's
 # `2012-11-30_filename.md`. The date and slug come from the name when the front matter has none.
