@@ -24,5 +24,8 @@ def typo_of(key: str, names: tuple[str, ...]) -> str | None:
     for longer ones (`catgories`, `summmary`); anything further is somebody's own key."""
     lower = key.lower()
     limit = 1 if len(lower) <= 4 else 2
-    found = sorted((edit_distance(lower, name), name) for name in names if name != lower)
+    # names whose length alone is further than the limit are not compared, so a hostile 100,000-letter
+    # key costs nothing
+    found = sorted((edit_distance(lower, name), name) for name in names
+                   if name != lower and abs(len(name) - len(lower)) <= limit)
     return found[0][1] if found and found[0][0] <= limit else None
