@@ -15,10 +15,10 @@ from babel import Locale, UnknownLocaleError
 from babel.core import get_global, parse_locale
 
 from .errors import ConfigError, Problem, did_you_mean
+from .urls import PERMALINK_FIELDS
 from .yamltext import YamlProblem, parse_mapping, problem
 
 CONFIG_FILE = "newsgen.yaml"
-PERMALINK_FIELDS = {"year", "month", "day", "slug", "category"}
 FeedText = Literal["full", "summary"]
 FEED_CONTENTS: tuple[str, ...] = get_args(FeedText)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import posixpath
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -20,7 +21,7 @@ from .formats import (FOREIGN_ALIASES, HUGO_LIST_PAGE, JEKYLL_PLACEHOLDERS, MARK
                       file_slug, jekyll_roots, path_facts, split_names, translate)
 from .front import PELICAN, TOML, FormatProblem, read_head
 from .taxonomy import Taxonomy
-from .urls import slugify
+from .urls import PERMALINK_FIELDS, slugify
 
 CONTENT_DIR = "content"
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
@@ -209,11 +210,23 @@ def site_path(value: Any, what: str = "a path on this site") -> str:
     return path if not text.endswith("/") and "." in last else path + "/"
 
 
-def _aliases(value: Any) -> tuple[str, ...]:
+def _aliases(value: Any, folder: str | None = None) -> tuple[str, ...]:
+    """Old URL paths. With `folder` (a Hugo project), an alias without a leading slash is relative to the
+    page's folder, as Hugo reads it: `old-name` in content/examples/a.md is /examples/old-name/, and
+    `../old/path` is /old/path/. Anywhere else every alias is a path from the site's root."""
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list):
         raise _FieldProblem("expected a list of old URL paths")
+    if folder is not None:
+        items = [_page_relative(item, folder) for item in items]
     return tuple(dict.fromkeys(site_path(item, "an old URL path on this site") for item in items))
+
+
+def _page_relative(item: Any, folder: str) -> Any:
+    if not isinstance(item, str) or item.startswith("/") or urlsplit(item).scheme or not item.strip():
+        return item  # site_path says what is wrong with it, if anything
+    joined = posixpath.normpath(posixpath.join("/", folder, item))  # `..` stops at the site's root
+    return joined + "/" if item.endswith("/") and joined != "/" else joined
 
 
 def _permalink(value: Any) -> str:
@@ -221,10 +234,9 @@ def _permalink(value: Any) -> str:
     text = _text(value)
     for jekyll, ours in JEKYLL_PLACEHOLDERS.items():
         text = text.replace(jekyll, ours)
-    if not _PERMALINK.fullmatch(text) or any(p not in ("{year}", "{month}", "{day}", "{slug}", "{category}")
-                                              for p in _PLACEHOLDER.findall(text)):
+    if not _PERMALINK.fullmatch(text) or any(p[1:-1] not in PERMALINK_FIELDS for p in _PLACEHOLDER.findall(text)):
         raise _FieldProblem("expected a URL path such as /2019/03/old-headline/ (placeholders: "
-                            "{year} {month} {day} {slug} {category})")
+                            f"{' '.join('{' + name + '}' for name in sorted(PERMALINK_FIELDS))})")
     return site_path(text)
 
 
@@ -379,7 +391,7 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
         article_type=take("type", _article_type, ""),
         dateline=take("dateline", _text, ""),
         corrections=corrections,
-        aliases=take("aliases", _aliases, ()),
+        aliases=take("aliases", lambda v: _aliases(v, "/".join(facts.folders) if slug_from_file else None), ()),
         permalink=take("permalink", _permalink, ""),
         extra={**fields.extra, **take("extra", _mapping, {})},
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import Problem
 from .front import PELICAN, Head
+from .spelling import typo_of
 from .urls import slugify
 from .yamltext import quoted_line
 
@@ -51,7 +52,7 @@ FOREIGN_KEYS = frozenset({
     "save_as", "template", "translation",
 })
 JEKYLL_PLACEHOLDERS = {":year": "{year}", ":month": "{month}", ":day": "{day}", ":title": "{slug}",
-                       ":slug": "{slug}", ":categories": "{category}", ":output_ext": ".html"}
+                       ":slug": "{slug}", ":categories": "{categories}", ":output_ext": ".html"}
 
 # A date at the start of a file name: Jekyll's `2021-05-25-geneva-summit.md`, Pelican's
 # `2012-11-30_filename.md`. The date and slug come from the name when the front matter has none.
@@ -145,31 +146,6 @@ class Fields:
     quoted: set[str] = field(default_factory=set)  # fields whose value was one quoted string
     typos: set[str] = field(default_factory=set)  # fields a misspelt key was taken for
     skip: str = ""  # why the file is left out whatever the options (Pelican's `Status: skip`)
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours
-    (`titel` is one swap from `title`)."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, start=1):
-        current = [i]
-        for j, char_b in enumerate(b, start=1):
-            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
-            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
-                cost = min(cost, previous2[j - 2] + 1)
-            current.append(cost)
-        previous2, previous = previous, current
-    return previous[-1]
-
-
-def typo_of(key: str, names: tuple[str, ...]) -> str | None:
-    """The known field a key is a near-miss of: one edit for names of up to four letters (`tag`), two
-    for longer ones (`catgories`, `summmary`); anything further is somebody's own key."""
-    lower = key.lower()
-    limit = 1 if len(lower) <= 4 else 2
-    found = sorted((edit_distance(lower, name), name) for name in names if name != lower)
-    return found[0][1] if found and found[0][0] <= limit else None
 
 
 def translate(head: Head, facts: PathFacts, source: str, known: tuple[str, ...], aliases: dict[str, str],

@@ -20,6 +20,7 @@ from typing import Any
 import frontmatter
 from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler
 
+from .spelling import typo_of
 from .yamltext import MAX_DEPTH, MAX_YAML_BYTES, Entry, YamlProblem, parse_mapping
 
 YAML, TOML, JSON, PELICAN = "yaml", "toml", "json", "pelican"
@@ -131,16 +132,34 @@ class JsonFront(JSONHandler):
 
 class PelicanFront(BaseHandler):
     """Pelican's Markdown reader: `Key: value` lines up to the first blank line, keys case-insensitive.
-    A file is read this way only when its first line is one of Pelican's own keys, so an article
-    whose body starts with "Note: ..." is never mistaken for metadata."""
+    A file is read this way only when one of those lines is one of Pelican's own keys or a near-miss
+    of one, so an article whose body starts with "Note: ..." is never mistaken for metadata, while a
+    block that starts with a custom key (`Wire_Id:`) or whose keys are all misspelt (`Tittle:`) is
+    still read, and its typos reported rather than the file left out as having no front matter."""
 
     DIALECT = PELICAN
-    KEYS = frozenset({
-        "title", "date", "modified", "category", "tags", "slug", "author", "authors", "summary", "status",
-        "lang", "translation", "save_as", "url", "template", "keywords",
-    })
+    KEYS = (
+        "author", "authors", "category", "date", "keywords", "lang", "modified", "save_as", "slug", "status",
+        "summary", "tags", "template", "title", "translation", "url",
+    )
     LINE = re.compile(r"([A-Za-z][A-Za-z0-9_-]*):(?:[ \t]+(.*))?$")
-    FM_BOUNDARY = re.compile(r"(?i)(?:" + "|".join(sorted(KEYS)) + r"):(?=[ \t\n]|$)")
+    FM_BOUNDARY = re.compile(r"[A-Za-z][A-Za-z0-9_-]*:(?:[ \t]|\n|$)")  # a first line that could be metadata
+
+    def detect(self, text: str) -> bool:
+        """python-frontmatter's detect() matches FM_BOUNDARY at the start of the text and nothing more;
+        Pelican's reader takes every leading `Key: value` line, so ours looks at the whole first block,
+        up to a line that is not metadata (an indented line continues the value above)."""
+        if not self.FM_BOUNDARY.match(text):
+            return False
+        for number, line in enumerate(text.split("\n", 200)[:200]):  # no real head has 200 fields
+            if number > 0 and line[:1] in (" ", "\t") and line.strip():
+                continue
+            match = self.LINE.match(line)
+            if match is None:
+                return False
+            if match.group(1).lower() in self.KEYS or typo_of(match.group(1), self.KEYS):
+                return True
+        return False
 
     def split(self, text: str) -> tuple[str, str]:
         blank = re.search(r"^[ \t]*$", text, re.MULTILINE)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import markdown
+from markdown.inlinepatterns import InlineProcessor
+from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from .markdown_speed import accelerate
@@ -103,6 +105,48 @@ class _LinkGuard(Treeprocessor):
                     self.found.append(value)
                     if not is_page_relative(value):
                         element.set(attribute, f"{self._prefix}/{value.removeprefix('/')}")
+
+
+# An HTML comment in Markdown is a note to other editors, or another generator's marker: Hugo's and
+# WordPress's `<!--more-->` summary divider, a Jekyll `excerpt_separator`. No generator shows one to
+# readers, so with raw HTML off (where any other tag comes out as visible text) comments are dropped:
+# a comment alone on its lines ends the paragraph, as in CommonMark; one inside a line is removed.
+# Code spans and fenced code are handled before these run, so a comment shown as code stays.
+_COMMENT = r"<!--(?:(?!-->).)*?-->"
+_COMMENT_LINES = re.compile(r" {0,3}(?:" + _COMMENT + r"[ \t]*)+", re.DOTALL)
+
+
+class _CommentLines(Preprocessor):
+    """Lines that hold only an HTML comment, which may run over several lines, become one blank line;
+    an indented one (inside a list item, say) is taken out, so it does not split what it sits in."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        closing = [len(lines)] * (len(lines) + 1)  # the first line at or after each one that has a `-->`
+        for number in range(len(lines) - 1, -1, -1):
+            closing[number] = number if "-->" in lines[number] else closing[number + 1]
+        kept: list[str] = []
+        index, failed = 0, -1
+        while index < len(lines):
+            line = lines[index]
+            end = closing[index]
+            # a block that ends on a line already tried ends the same way (with text after the `-->`):
+            # not tried again, so a long run of lines that open comments stays linear
+            if (end < len(lines) and end != failed and line.lstrip(" ").startswith("<!--")
+                    and not line.startswith("    ")):
+                if _COMMENT_LINES.fullmatch("\n".join(lines[index:end + 1])):
+                    if not line.startswith(" "):
+                        kept.append("")
+                    index = end + 1
+                    continue
+                failed = end
+            kept.append(line)
+            index += 1
+        return kept
+
+
+class _InlineComment(InlineProcessor):
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[str, int, int]:  # type: ignore[override]  # noqa: N802
+        return "", m.start(0), m.end(0)
 
 
 def _curl(text: str, before: str) -> str:
@@ -198,6 +242,8 @@ class MarkdownRenderer:
             # Raw HTML in Markdown comes out as visible text, never as markup.
             self._md.preprocessors.deregister("html_block")
             self._md.inlinePatterns.deregister("html")
+            self._md.preprocessors.register(_CommentLines(self._md), "newsgen_comment_lines", 20)
+            self._md.inlinePatterns.register(_InlineComment(_COMMENT, self._md), "newsgen_comment", 90)
         self._links = _LinkGuard(self._md, base_path)
         self._md.treeprocessors.register(self._links, "newsgen_link_guard", 0)
         self.accelerated = accelerated and accelerate(self._md)

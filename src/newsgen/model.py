@@ -290,7 +290,7 @@ def build_site(
                 tags=tags,
                 slug=slug,
                 url=permalink(source.permalink or config.permalink, local, slug,
-                              categories[0].slug if categories else "news"),
+                              categories[0].slug if categories else "news", tuple(c.slug for c in categories)),
                 draft=source.draft,
                 scheduled=source.published.at > now,
                 image=source.image,

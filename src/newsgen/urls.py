@@ -57,15 +57,26 @@ def slugify(text: str) -> str:
     return slug
 
 
-def permalink(pattern: str, published: datetime, slug: str, category_slug: str) -> str:
+# The placeholders of an article URL pattern: {category} is the first category's slug (`news` when
+# there is none); {categories} is every category's slug, one folder each, or nothing, as Jekyll's
+# `:categories` is (`local/politics/2024/...`, or `2024/...` for a post without categories).
+PERMALINK_FIELDS = frozenset({"year", "month", "day", "slug", "category", "categories"})
+
+
+def permalink(pattern: str, published: datetime, slug: str, category_slug: str,
+              category_slugs: tuple[str, ...] = ()) -> str:
     """Site-relative URL path of an article, e.g. `2021/05/25/geneva-summit/`."""
-    return pattern.format(
+    url = pattern.format(
         year=f"{published.year:04d}",
         month=f"{published.month:02d}",
         day=f"{published.day:02d}",
         slug=slug,
         category=category_slug,
+        categories="/".join(category_slugs),
     )
+    if "{categories}" in pattern:  # no categories: no empty folder left behind
+        url = re.sub(r"/{2,}", "/", url).lstrip("/")
+    return url
 
 
 def output_path(url_path: str) -> str:
