@@ -139,7 +139,8 @@ def test_watcher_sees_what_editors_and_git_do(tmp_path: Path, polling: bool) -> 
         (tmp_path / "templates/x.html").write_text("x")
 
     assert _next_batch(watcher, atomic_save) == {"content/b.md"}
-    assert _next_batch(watcher, lambda: (tmp_path / "content/world/a.md").write_text("one!")) == {"content/world/a.md"}
+    assert _next_batch(watcher, lambda: (tmp_path / "content/world/a.md").write_text("one!")) == {
+        "content/world/a.md"}
     # a folder that came is named with its files; one that went, alone (its files went with it)
     batch = _next_batch(watcher, new_folder)  # a poll also names the folder inside
     assert batch is not None and {"content/incoming", "content/incoming/deep/c.md"} <= batch <= {
@@ -151,13 +152,13 @@ def test_watcher_sees_what_editors_and_git_do(tmp_path: Path, polling: bool) -> 
         "content/world"}
     assert _next_batch(watcher, lambda: (tmp_path / "taxonomies.yaml").write_text("tags: {}\n")) == {
         "taxonomies.yaml"}
-    # a source folder that came or went after start-up: "templates/" says the rebuild reads it whole
-    assert _next_batch(watcher, new_source_folder) == {"templates/", "templates/x.html"}
+    # a source folder that came after start-up is named by its files, one that went as "templates/"
+    assert _next_batch(watcher, new_source_folder) == {"templates/x.html"}
     assert _next_batch(watcher, lambda: (tmp_path / "templates/x.html").write_text("y")) == {"templates/x.html"}
     batch = _next_batch(watcher, lambda: os.rename(tmp_path / "templates", tmp_path / "old"))
     assert batch is not None and {"templates/"} <= batch <= {"templates/", "templates/x.html"}  # a poll names it
     assert _next_batch(watcher, lambda: os.rename(tmp_path / "old", tmp_path / "templates")) == {
-        "templates/", "templates/x.html"}
+        "templates/x.html"}
     assert _next_batch(watcher, lambda: (tmp_path / "templates/x.html").write_text("z")) == {"templates/x.html"}
     assert _next_batch(watcher, lambda: (tmp_path / "README.md").write_text("not a source"), 0.5) is None
     watcher.close()

@@ -70,7 +70,7 @@ def polling_asked() -> bool:
     return os.environ.get("WATCHFILES_FORCE_POLLING", "").lower() not in ("", "false", "disable", "disabled")
 
 
-_ADDED, _MODIFIED = 1, 2  # watchfiles.Change
+_ADDED, _MODIFIED, _DELETED = 1, 2, 3  # watchfiles.Change
 
 
 class Watcher:
@@ -123,28 +123,30 @@ class Watcher:
         return found if isinstance(found, set) else set()
 
     def _batch(self, changes: set[tuple[int, str]]) -> frozenset[str]:
-        paths = self._paths(changes)
-        folders = {path for path in paths if path in WATCHED_FOLDERS}
-        if folders:
-            # A source folder came or went: watch what is there now (the new watcher first, so no
-            # change slips between), and name the folder "content/": the rebuild reads it whole.
+        named = self._named(changes)
+        if any(path in WATCHED_FOLDERS for _, path in named):
+            # A source folder came or went: watch what is there now (the new watcher first, so that
+            # no change slips between the two).
             old, self._sources = self._sources, self._start_sources()
-            paths |= self._paths(self._take(old, 1, None)) | {f"{name}/" for name in folders}
+            named |= self._named(self._take(old, 1, None))
             old.close()
-        return frozenset(path for path in paths if path.endswith("/") or classify(path) == REBUILD)
+        # A source folder that went took its files along unnamed: "templates/" says "read it all again".
+        gone = {f"{path}/" for change, path in named if change == _DELETED and path in WATCHED_FOLDERS}
+        return frozenset({path for _, path in named if classify(path) == REBUILD} | gone)
 
-    def _paths(self, changes: set[tuple[int, str]]) -> set[str]:
-        """Site-relative paths of the changes; a folder moved in (a checkout, a `mv`) is one event, so
-        its files are named too."""
-        paths = set()
+    def _named(self, changes: set[tuple[int, str]]) -> set[tuple[int, str]]:
+        """The changes with site-relative paths. A folder moved in (a checkout, a `mv`) is one event, so
+        its files are named too; a folder's own change is not one (a poll sees its mtime move when its
+        entries change, and they are named)."""
+        named = set()
         for change, path in changes:
             if change == _MODIFIED and os.path.isdir(path):
-                continue  # a poll sees a folder's mtime move when its entries change: they are named
-            paths.add(self._relative(path))
+                continue
+            named.add((change, self._relative(path)))
             if change == _ADDED and os.path.isdir(path):
                 for folder, _, files in os.walk(path):
-                    paths |= {f"{self._relative(folder)}/{name}" for name in files}
-        return paths
+                    named |= {(_ADDED, f"{self._relative(folder)}/{name}") for name in files}
+        return named
 
     def _relative(self, path: str) -> str:
         return PurePath(os.path.relpath(path, self.site_dir)).as_posix()
