@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import newsgen.watch
 from newsgen.cache import cache_dir
 from newsgen.watch import IGNORE, REBUILD, Watcher, classify
 
@@ -164,6 +165,20 @@ def test_watcher_sees_what_editors_and_git_do(tmp_path: Path, polling: bool) -> 
     watcher.close()
 
 
+def test_a_symlinked_source_folder_is_watched_through_the_link(tmp_path: Path) -> None:
+    """content/ kept elsewhere in the site (a second repository, say) and linked in: the build reads it
+    through the link, so its changes count, under the name the build gives them."""
+    (tmp_path / "newsroom-articles/world").mkdir(parents=True)
+    (tmp_path / "newsroom-articles/world/a.md").write_text("one")
+    (tmp_path / "content").symlink_to(tmp_path / "newsroom-articles", target_is_directory=True)
+    watcher = Watcher(tmp_path)
+    assert _next_batch(watcher, lambda: (tmp_path / "newsroom-articles/world/a.md").write_text("two")) == {
+        "content/world/a.md"}
+    assert _next_batch(watcher, lambda: (tmp_path / "newsroom-articles/world/b.md").write_text("new")) == {
+        "content/world/b.md"}
+    watcher.close()
+
+
 def _vim(target: Path) -> None:
     """vim's default save: probe the folder with 4913, back the file up by renaming it, write anew."""
     folder, name = target.parent, target.name
@@ -312,3 +327,36 @@ def test_watchfiles_force_polling_is_honoured(tmp_path: Path, monkeypatch: pytes
     watcher.close()
     monkeypatch.setenv("WATCHFILES_FORCE_POLLING", "false")
     assert not Watcher(tmp_path).force_polling
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="file names are bytes only on Linux")
+def test_a_name_that_is_not_utf8_costs_a_full_reread_not_the_watcher(tmp_path: Path) -> None:
+    """watchfiles cannot decode such a name, raises, and that Rust watcher stays broken: the Watcher starts
+    afresh and has everything read again (the events of that moment are lost), then goes on as before."""
+    (tmp_path / "content").mkdir()
+    (tmp_path / "newsgen.yaml").write_text("title: T\n")
+    watcher = Watcher(tmp_path)
+
+    def latin1_name() -> None:
+        os.close(os.open(os.fsencode(tmp_path) + b"/content/caf\xe9.md", os.O_CREAT | os.O_WRONLY))
+
+    assert _next_batch(watcher, latin1_name) == {"content/", "newsgen.yaml"}
+    assert _next_batch(watcher, lambda: (tmp_path / "content/a.md").write_text("a")) == {"content/a.md"}
+    watcher.close()
+
+
+def test_no_events_to_be_had_means_polling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Out of inotify watches (fs.inotify.max_user_watches), say: notify raises OSError, the Watcher polls."""
+    real = newsgen.watch.RustNotify
+
+    def no_watches_left(paths: list[str], debug: bool, force_polling: bool, *rest: object) -> object:
+        if not force_polling:
+            raise OSError(28, "OS file watch limit reached")
+        return real(paths, debug, force_polling, *rest)
+
+    monkeypatch.setattr(newsgen.watch, "RustNotify", no_watches_left)
+    (tmp_path / "content").mkdir()
+    watcher = Watcher(tmp_path, force_polling=False, poll_delay_ms=50)
+    assert watcher.force_polling
+    assert _next_batch(watcher, lambda: (tmp_path / "content/a.md").write_text("a")) == {"content/a.md"}
+    watcher.close()

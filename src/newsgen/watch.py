@@ -20,7 +20,7 @@ from typing import Literal
 # RustNotify, not watchfiles.watch(): it starts watching when made, so the saves made during serve's
 # first build are not missed, and each wait() can take its own stop event. Its docs show it for
 # direct use ("Rust backend direct usage"); tests/test_watch.py fails if its signature changes.
-from watchfiles._rust_notify import RustNotify
+from watchfiles._rust_notify import RustNotify, WatchfilesRustInternalError
 
 from .taxonomy import TAXONOMY_FILE
 
@@ -92,8 +92,18 @@ class Watcher:
         self._sources = self._start_sources()
 
     def _start(self, paths: list[Path], recursive: bool) -> RustNotify:
-        return RustNotify([str(path) for path in paths], False, self.force_polling, self.poll_delay_ms,
-                          recursive, False)
+        try:
+            return RustNotify([str(path) for path in paths], False, self.force_polling, self.poll_delay_ms,
+                              recursive, False)
+        except FileNotFoundError:
+            raise
+        except OSError:
+            if self.force_polling:
+                raise
+            # No events to be had (no inotify watches left, say): poll, as notify itself does where
+            # the OS has no event API at all.
+            self.force_polling = True
+            return self._start(paths, recursive)
 
     def _start_sources(self) -> RustNotify:
         while True:
@@ -109,8 +119,16 @@ class Watcher:
             # One thread, two watchers: both collect events all the time, on their own Rust threads,
             # so asking each in turn loses nothing. The sources are asked first and wait a step for
             # the burst to end; the site folder is asked right after, for what came in the meantime.
-            changes = self._take(self._sources, self.step_ms, stop) | self._take(self._root, 1, stop)
-            batch = self._batch(changes)
+            try:
+                batch = self._batch(self._take(self._sources, self.step_ms, stop) | self._take(self._root, 1, stop))
+            except WatchfilesRustInternalError:
+                # An event could not be read (a file name that is not UTF-8, no watches left for a new
+                # folder), and a Rust watcher that failed stays failed. Start afresh, and have what
+                # this moment's lost events may have touched read again: everything.
+                self.close()
+                self._root, self._sources = self._start([self.site_dir], recursive=False), self._start_sources()
+                batch = frozenset({f"{name}/" for name in WATCHED_FOLDERS if (self.site_dir / name).is_dir()}
+                                  | {name for name in SETTINGS_FILES if (self.site_dir / name).is_file()})
             if batch:
                 return batch
         return None
