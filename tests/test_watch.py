@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from watchfiles._rust_notify import RustNotify
 
-import newsgen.watch
 from newsgen.cache import cache_dir
 from newsgen.watch import IGNORE, REBUILD, Watcher, classify
 
@@ -347,14 +347,13 @@ def test_a_name_that_is_not_utf8_costs_a_full_reread_not_the_watcher(tmp_path: P
 
 def test_no_events_to_be_had_means_polling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Out of inotify watches (fs.inotify.max_user_watches), say: notify raises OSError, the Watcher polls."""
-    real = newsgen.watch.RustNotify
-
-    def no_watches_left(paths: list[str], debug: bool, force_polling: bool, *rest: object) -> object:
+    def no_watches_left(paths: list[str], debug: bool, force_polling: bool, poll_delay_ms: int, recursive: bool,
+                        ignore_permission_denied: bool) -> object:
         if not force_polling:
             raise OSError(28, "OS file watch limit reached")
-        return real(paths, debug, force_polling, *rest)
+        return RustNotify(paths, debug, force_polling, poll_delay_ms, recursive, ignore_permission_denied)
 
-    monkeypatch.setattr(newsgen.watch, "RustNotify", no_watches_left)
+    monkeypatch.setattr("newsgen.watch.RustNotify", no_watches_left)
     (tmp_path / "content").mkdir()
     watcher = Watcher(tmp_path, force_polling=False, poll_delay_ms=50)
     assert watcher.force_polling

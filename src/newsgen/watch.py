@@ -64,7 +64,7 @@ def classify(path: str) -> Action:
     return IGNORE if _TEMP_NAME.match(parts[-1]) else REBUILD
 
 
-def polling_asked() -> bool:
+def _polling_asked() -> bool:
     """WATCHFILES_FORCE_POLLING, read as watchfiles.watch() reads it: for mounts that carry no events
     (some network, VM and container mounts), polling is the user's choice."""
     return os.environ.get("WATCHFILES_FORCE_POLLING", "").lower() not in ("", "false", "disable", "disabled")
@@ -87,7 +87,10 @@ class Watcher:
                  force_polling: bool | None = None, poll_delay_ms: int = 300) -> None:
         self.site_dir = site_dir.resolve()
         self.step_ms, self.debounce_ms, self.poll_delay_ms = step_ms, debounce_ms, poll_delay_ms
-        self.force_polling = polling_asked() if force_polling is None else force_polling
+        self.force_polling = _polling_asked() if force_polling is None else force_polling
+        self._start_both()
+
+    def _start_both(self) -> None:
         self._root = self._start([self.site_dir], recursive=False)
         self._sources = self._start_sources()
 
@@ -126,7 +129,7 @@ class Watcher:
                 # folder), and a Rust watcher that failed stays failed. Start afresh, and have what
                 # this moment's lost events may have touched read again: everything.
                 self.close()
-                self._root, self._sources = self._start([self.site_dir], recursive=False), self._start_sources()
+                self._start_both()
                 batch = frozenset({f"{name}/" for name in WATCHED_FOLDERS if (self.site_dir / name).is_dir()}
                                   | {name for name in SETTINGS_FILES if (self.site_dir / name).is_file()})
             if batch:
