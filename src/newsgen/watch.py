@@ -2,8 +2,8 @@
 
 watchfiles (the Rust `notify` crate) gets the events from the OS: inotify on Linux, FSEvents on macOS,
 ReadDirectoryChangesW on Windows. It also collects a burst of saves into one batch: a batch is handed
-over once `step_ms` passed with nothing new, or after `debounce_ms` at most, so a file rewritten
-forever still lets rebuilds through. Two pieces:
+over once `step_ms` passed with nothing new, or after `debounce_ms` at most, so files written
+without end still let rebuilds through. Two pieces:
 
 - classify(path) -> REBUILD or IGNORE for one changed site-relative path (pure);
 - Watcher: watches the sources, returns one batch of changed source paths per rebuild.
@@ -18,8 +18,9 @@ from pathlib import Path, PurePath, PurePosixPath
 from typing import Literal
 
 # RustNotify, not watchfiles.watch(): it starts watching when made, so the saves made during serve's
-# first build are not missed, and each wait() can take its own stop event. Its docs show it for
-# direct use ("Rust backend direct usage"); tests/test_watch.py fails if its signature changes.
+# first build are not missed, and each wait() can take its own stop event. watchfiles documents it for
+# direct use ("Rust backend direct usage") though its module is _rust_notify: pyproject.toml keeps
+# watchfiles below 2, and tests/test_watch.py fails if its signature or behaviour changes.
 from watchfiles._rust_notify import RustNotify, WatchfilesRustInternalError
 
 from .taxonomy import TAXONOMY_FILE
