@@ -154,6 +154,7 @@ def test_watcher_sees_what_editors_and_git_do(tmp_path: Path, polling: bool) -> 
         "content/world"}
     assert _next_batch(watcher, lambda: (tmp_path / "taxonomies.yaml").write_text("tags: {}\n")) == {
         "taxonomies.yaml"}
+    assert _next_batch(watcher, lambda: (tmp_path / "newsgen.yaml").write_text("title: U\n")) == {"newsgen.yaml"}
     # a source folder that came after start-up is named by its files, one that went as "templates/"
     assert _next_batch(watcher, new_source_folder) == {"templates/x.html"}
     assert _next_batch(watcher, lambda: (tmp_path / "templates/x.html").write_text("y")) == {"templates/x.html"}
