@@ -23,6 +23,9 @@ from newsgen.watch import IGNORE, REBUILD, Watcher, classify
     ("taxonomies.yaml", REBUILD),
     ("content/2021-05-25-geneva.md", REBUILD),
     ("content/world/europe/summit.md", REBUILD),
+    ("_posts/2024-01-02-port-opens.md", REBUILD),  # a Jekyll site built in place
+    ("_drafts/port-closes.md", REBUILD),
+    ("_site/index.html", IGNORE),
     ("templates/article.html", REBUILD),
     ("templates/partials/_byline.html", REBUILD),
     ("static/assets/style.css", REBUILD),

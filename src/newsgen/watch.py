@@ -23,6 +23,7 @@ from typing import Literal
 # watchfiles below 2, and tests/test_watch.py fails if its signature or behaviour changes.
 from watchfiles._rust_notify import RustNotify, WatchfilesRustInternalError
 
+from .formats import JEKYLL_FOLDERS
 from .taxonomy import TAXONOMY_FILE
 
 Action = Literal["rebuild", "ignore"]
@@ -31,7 +32,8 @@ IGNORE: Action = "ignore"
 
 CONFIG_FILE = "newsgen.yaml"
 SETTINGS_FILES = (CONFIG_FILE, TAXONOMY_FILE)
-WATCHED_FOLDERS = ("content", "templates", "static")
+# a Jekyll site's own _posts/ and _drafts/ at its top are read by the build (formats.jekyll_roots) too
+WATCHED_FOLDERS = ("content", "templates", "static", *JEKYLL_FOLDERS)
 
 # Files editors and tools write next to the real one while saving: vim swap/backup and its 4913 probe,
 # emacs lock/auto-save, JetBrains safe-write, GNU `sed -i` (sedXXXXXX, then renamed over the file),
