@@ -179,30 +179,30 @@ ARCHIVES = {"jekyll": JEKYLL, "hugo": HUGO, "pelican": PELICAN}
 EXPECTED = {
     "jekyll": {
         "weather/mumbai/2024/03/06/monsoon-arrives.html": ("Monsoon arrives a week early", "2024-03-06T07:15:00+05:30",
-                                                    "weather", ["Monsoon", "Rain"],
+                                                    ["weather", "mumbai"], ["Monsoon", "Rain"],
                                                     {"layout": "post", "version": "2", "comments": "true"}),
-        "local/2024/03/07/dams-open.html": ("Dams open their gates", "2024-03-07T18:40:00+05:30", "Local",
+        "local/2024/03/07/dams-open.html": ("Dams open their gates", "2024-03-07T18:40:00+05:30", ["Local"],
                                             ["dams", "water"],
                                             {"layout": "post", "version": "3", "image_credit": "PTI"}),
-        "news/2024/03/08/port-strike.html": ("Port workers end their strike", "2024-03-08T18:30:00+05:30", "news",
+        "news/2024/03/08/port-strike.html": ("Port workers end their strike", "2024-03-08T18:30:00+05:30", ["news"],
                                              ["Port", "Labour"], {"layout": "post"}),
         # no categories: no folder for them, as in Jekyll; the date from the file name is a calendar day
-        "2024/03/09/heatwave.html": ("Heatwave warning", "2024-03-09T00:00:00+05:30", None, [], {"layout": "post"}),
+        "2024/03/09/heatwave.html": ("Heatwave warning", "2024-03-09T00:00:00+05:30", [], [], {"layout": "post"}),
     },
     "hugo": {
         "posts/tide-tables/index.html": ("Tide tables: why the harbour floods twice a day",
-                                         "2024-03-04T09:30:00-05:00", "Science", ["Tides", "Harbour"],
+                                         "2024-03-04T09:30:00-05:00", ["Science"], ["Tides", "Harbour"],
                                          {"math": "true", "wire_id": "HH-0101"}),
-        "posts/council/index.html": ("Council votes on the ferry", "2024-03-06T18:00:00-05:00", "Local",
+        "posts/council/index.html": ("Council votes on the ferry", "2024-03-06T18:00:00-05:00", ["Local"],
                                      ["Council", "Ferry"],
                                      {"math": "true", "wire_id": "HH-0102", "subtitle": "A late session"}),
-        "posts/harbour-lights/index.html": ("Harbour lights switch to LED", "2024-03-08T14:00:00-05:00", "Local",
+        "posts/harbour-lights/index.html": ("Harbour lights switch to LED", "2024-03-08T14:00:00-05:00", ["Local"],
                                             ["Harbour"], {"math": "true", "wire_id": "HH-0103"}),
     },
     "pelican": {
-        "market-reopens.html": ("Market reopens after the fire", "2012-11-30T00:00:00+01:00", "Local",
+        "market-reopens.html": ("Market reopens after the fire", "2012-11-30T00:00:00+01:00", ["Local"],
                                 ["markets", "stalls"], {"wire_id": "AP-77"}),
-        "ferry-strike-ends.html": ("Ferry strike ends", "2012-12-02T10:20:00+01:00", "harbour",
+        "ferry-strike-ends.html": ("Ferry strike ends", "2012-12-02T10:20:00+01:00", ["harbour"],
                                    ["ferry", "strike, labour"], {"wire_id": "AP-78", "source_desk": "Brest"}),
     },
 }
@@ -243,7 +243,9 @@ def page_and_json_ld(path: Path) -> tuple[dict[str, object], dict[str, object]]:
     shown = {
         "headline": " ".join(doc.xpath("//h1")[0].text_content().split()),
         "published": doc.xpath("//div[@class='byline']//time/@datetime")[0],
-        "section": next((" ".join(k.text_content().split()) for k in doc.xpath("//p[@class='kicker']")), None),
+        # the kicker is the first category; an article in more than one lists them all in its footer
+        "categories": ([a.text_content() for a in doc.xpath("//ul[contains(@class, 'section-list')]//a")]
+                       or [" ".join(k.text_content().split()) for k in doc.xpath("//p[@class='kicker']")[:1]]),
         "tags": [a.text_content() for a in doc.xpath("//ul[@class='tags']//a")],
         "extra": json.loads(doc.xpath("//script[@id='extra']/text()")[0]),
     }
@@ -261,12 +263,13 @@ def test_each_dialect_builds_with_headline_date_and_terms_on_the_page_and_in_jso
     result = run_newsgen("build", site, "-o", out)
     assert result.returncode == 0, result.stderr
     assert prefixed(result.stderr, "warning: ") == WARNINGS[dialect]
-    for page, (headline, published, section, tags, extra) in EXPECTED[dialect].items():
+    for page, (headline, published, categories, tags, extra) in EXPECTED[dialect].items():
         shown, news = page_and_json_ld(out / page)
-        assert shown == {"headline": headline, "published": published, "section": section, "tags": tags,
+        assert shown == {"headline": headline, "published": published, "categories": categories, "tags": tags,
                          "extra": extra}, page
-        assert (news["headline"], news["datePublished"], news.get("articleSection"), news.get("keywords", [])) == (
-            headline, published, section, tags), page
+        section = news.get("articleSection", [])
+        assert (news["headline"], news["datePublished"], section if isinstance(section, list) else [section],
+                news.get("keywords", [])) == (headline, published, categories, tags), page
         assert "&lt;!" not in (out / page).read_text("utf-8"), page  # Hugo's <!--more--> is not shown as text
     articles = {p.relative_to(out).as_posix() for p in out.rglob("*.html")
                 if p.read_text("utf-8").count('"@type": "NewsArticle"')}
