@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from .errors import ContentError, Problem
-from .formats import (FOREIGN_ALIASES, HUGO_LIST_PAGE, JEKYLL_PLACEHOLDERS, MARKDOWN_SUFFIXES, PathFacts,
-                      file_slug, jekyll_roots, path_facts, split_names, translate)
+from .formats import (FOREIGN_ALIASES, HUGO_LIST_PAGE, JEKYLL_PLACEHOLDERS, KEPT_IN_EXTRA, MARKDOWN_SUFFIXES,
+                      PathFacts, file_slug, jekyll_roots, path_facts, split_names, translate)
 from .front import PELICAN, TOML, FormatProblem, read_head
 from .taxonomy import Taxonomy
 from .urls import PERMALINK_FIELDS, slugify
@@ -357,7 +357,9 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
     if page:
         # another generator's page (About, Contact), not an article: reported as skipped, never an error
         title = values.get("title") if isinstance(values.get("title"), str) else source
-        return _not_article(source, default_author, page, tuple(warnings), title)
+        # its custom keys are published nowhere: nothing to report about them, under --strict either
+        kept = tuple(w for w in warnings if w.message != KEPT_IN_EXTRA)
+        return _not_article(source, default_author, page, kept, title)
     title = take("title", _required_text, required=True)
     published = take("date", lambda v: parse_moment(v, zone), required=True)
     updated = take("updated", lambda v: parse_moment(v, zone))
