@@ -514,9 +514,9 @@ class PageDigests:
         for key, value in page.context.items():
             kind = type(value)
             if kind is Term and self._reads_shallowly(page.template, key, SHALLOW_TERM_FIELDS, in_context=True):
-                parts.append(f"{key}=T|{value.kind}|{value.name}|{value.slug}")
+                parts.append(f"{key}=T{(value.kind, value.name, value.slug)!r}")
             elif kind is Feed and self._reads_shallowly(page.template, key, SHALLOW_FEED_FIELDS, in_context=True):
-                parts.append(f"{key}=F|{value.title}|{value.url}|{sorted(value.paths.items())}")
+                parts.append(f"{key}=F{(value.title, value.url, sorted(value.paths.items()))!r}")
             else:
                 parts.append(f"{key}={self.value(value)}")
         return "{" + ",".join(parts) + "}"
@@ -540,7 +540,8 @@ class PageDigests:
         if template not in self._unbounded:
             try:
                 reach = self._reach(template)
-                self._unbounded[template] = not reach.complete or not all(map(_reads_page_plainly, reach.trees))
+                plain = all(_reads_page_plainly([tree]) for tree in reach.trees)
+                self._unbounded[template] = not (reach.complete and plain)
             except jinja2.TemplateError:
                 self._unbounded[template] = True  # rendering reports it, or finds what we could not
         return self._unbounded[template]
@@ -563,8 +564,9 @@ class PageDigests:
         reached = self._reached.get(name)
         if reached is None:
             # Jinja's templates find a global only by its name (no template global is a context function)
-            reached = frozenset(self.env.globals) if self._everything(name) else self._reach(name).names & set(
-                self.env.globals)
+            reached = frozenset(self.env.globals)
+            if not self._everything(name):
+                reached &= self._reach(name).names
             self._reached[name] = reached
         # Every page shows the section menu: were it digested deeply, one edited article would
         # re-render every page of its sections' neighbours.
@@ -572,7 +574,7 @@ class PageDigests:
         parts = []
         for global_name in sorted(reached - set(DEFAULT_NAMESPACE)):
             if global_name == "nav" and not deep:
-                parts.append("nav:" + "".join(f"{t.kind}|{t.name}|{t.slug}" for t in self.env.globals["nav"]))
+                parts.append("nav:" + repr([(t.kind, t.name, t.slug) for t in self.env.globals["nav"]]))
             else:  # digested whole (the model: every field of it); one we cannot digest makes the page uncacheable
                 parts.append(f"{global_name}:" + self.value(self.env.globals[global_name]))
         return hash_parts(*parts)
@@ -649,7 +651,8 @@ class PageDigests:
             result = "T" + hash_parts(value.kind, value.name, value.slug, *(self.value(a) for a in value.articles))
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
             # The model (Site, Feed, Redirect, Skipped…), field by field: a field added to it is digested too.
-            result = f"{kind.__qualname__}(" + hash_parts(*(self.value(getattr(value, f.name)) for f in dataclasses.fields(value)))
+            result = kind.__qualname__ + hash_parts(*(self.value(getattr(value, f.name))
+                                                      for f in dataclasses.fields(value)))
         else:
             raise Uncacheable(type(value).__name__)
         memo[id(value)] = result
@@ -686,22 +689,13 @@ def _context_key(path: list[nodes.Node]) -> str | None:
     return key if isinstance(key, str) and key not in DICT_ATTRIBUTES else None
 
 
-def _page_loads(tree: nodes.Node, path: list[nodes.Node]) -> Iterator[list[nodes.Node]]:
-    """The paths (ancestors first) to every load of the name `page`."""
-    for child in tree.iter_child_nodes():
-        here = [*path, child]
-        if isinstance(child, nodes.Name) and child.name == "page" and child.ctx == "load":
-            yield here
-        yield from _page_loads(child, here)
-
-
-def _reads_page_plainly(tree: nodes.Template) -> bool:
-    """Whether the template reads the page only by its own fields and `page.context.<key>`."""
-    for path in _page_loads(tree, [tree]):
+def _reads_page_plainly(path: list[nodes.Node]) -> bool:
+    """Whether the tree at the end of path reads the page only by its own fields and `page.context.<key>`."""
+    node = path[-1]
+    if isinstance(node, nodes.Name) and node.name == "page" and node.ctx == "load":
         parent = path[-2]
-        if not (isinstance(parent, nodes.Getattr) and parent.attr in PAGE_FIELDS) and _context_key(path) is None:
-            return False
-    return True
+        return isinstance(parent, nodes.Getattr) and parent.attr in PAGE_FIELDS or _context_key(path) is not None
+    return all(_reads_page_plainly([*path, child]) for child in node.iter_child_nodes())
 
 
 def _reads_through(trees: Iterable[nodes.Template], name: str, in_context: bool) -> frozenset[str] | None:
@@ -732,9 +726,9 @@ def _reads_through(trees: Iterable[nodes.Template], name: str, in_context: bool)
             looped = True
         elif isinstance(parent, (nodes.If, nodes.CondExpr)) and parent.test is node:
             pass  # `{% if nav %}`
-        elif isinstance(parent, nodes.Test) and (parent.name == "sameas" or parent.node is node and parent.name in (
-                "defined", "undefined", "none")):
-            pass  # presence, or identity as in "is this the current section": terms are the same by kind and slug
+        elif isinstance(parent, nodes.Test) and (parent.name == "sameas" or (
+                parent.node is node and parent.name in ("defined", "undefined", "none"))):
+            pass  # presence, or identity ("is this the current section"): terms are the same by kind and slug
         elif isinstance(parent, nodes.Filter) and parent.name in ("default", "d") and parent.node is node:
             return used(path[:-1])  # `x | default(none)` is x, or a constant
         else:
