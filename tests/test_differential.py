@@ -6,8 +6,9 @@ folder) are applied to a small real site. After every step the site is built inc
 one output folder kept across steps) and clean (cache off, a fresh folder); the two must be equal file
 for file, byte for byte, or fail with the same problems.
 
-The normal suite runs a few examples from a fixed seed. `make fuzz` sets NEWSGEN_FUZZ_EXAMPLES for a
-longer run (and NEWSGEN_FUZZ_SEED to explore other sequences).
+The normal suite runs a few examples from a fixed seed, and every construct of the corpus once after the
+edits that change what it shows. `make fuzz` sets NEWSGEN_FUZZ_EXAMPLES for a longer run (NEWSGEN_FUZZ_SEED
+explores other sequences). Served files changed in place are left out for now: see CHANGED_SERVED_FILES.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings, strategies as st
 
 from newsgen.build import BuildOptions, build
-from newsgen.errors import ContentError, NewsgenError
+from newsgen.errors import NewsgenError
 
 from conftest import article, write_tree
 
@@ -197,14 +198,11 @@ def front_line(path: Path | None, key: str) -> str:
 
 
 def content_edits() -> st.SearchStrategy[Edit]:
-    index = st.integers(0, 40)
-    add = st.builds(
-        lambda n, section, tags, day, author, draft, image: Edit(
-            f"add story {n}", lambda site, _: (site / "content" / f"story-{n}.md").write_text(
-                story(n, section, tags, day, author, draft, image), encoding="utf-8")),
-        st.integers(6, 30), st.integers(0, 2), st.tuples(st.integers(0, 4)) | st.tuples(st.integers(0, 4),
-                                                                                      st.integers(0, 4)),
-        st.integers(0, 40), st.integers(0, 1), st.booleans(), st.booleans())
+    index = st.integers(0, 40)  # of the article files there are, modulo their number
+
+    def add(n: int, section: int, tags: tuple[int, ...], day: int, author: int, draft: bool, image: bool) -> Edit:
+        return Edit(f"add story {n}", lambda site, _: (site / "content" / f"story-{n}.md").write_text(
+            story(n, section, tags, day, author, draft, image), encoding="utf-8"))
 
     def delete(i: int) -> Edit:
         return Edit(f"delete article #{i}", lambda site, _: (p := pick(site, i)) and p.unlink())
@@ -247,8 +245,11 @@ def content_edits() -> st.SearchStrategy[Edit]:
         return Edit(f"edit the body of article #{i}", lambda site, _: (p := pick(site, i)) and p.write_text(
             p.read_text(encoding="utf-8") + f"\nA correction, number {n}.\n", encoding="utf-8"))
 
+    some_tags = st.tuples(st.integers(0, 4)) | st.tuples(st.integers(0, 4), st.integers(0, 4))
     return st.one_of(
-        add, st.builds(delete, index), st.builds(rename, index, st.integers(0, 9)),
+        st.builds(add, st.integers(6, 30), st.integers(0, 2), some_tags, st.integers(0, 40), st.integers(0, 1),
+                  st.booleans(), st.booleans()),
+        st.builds(delete, index), st.builds(rename, index, st.integers(0, 9)),
         st.builds(redate, index, st.integers(0, 40)), st.builds(future, index),
         st.builds(retag, index, st.lists(st.integers(0, 4), max_size=3).map(tuple)),
         st.builds(resection, index, st.integers(0, 2)), st.builds(toggle_draft, index),
@@ -358,7 +359,7 @@ def outcome(site: Path, output: Path, cache: bool) -> dict[str, bytes] | str:
     """The build folder's files, or the problems the build reported."""
     try:
         build(site, BuildOptions(output=output, now=NOW, jobs=1, cache=cache))
-    except (ContentError, NewsgenError) as exc:
+    except NewsgenError as exc:
         return f"{type(exc).__name__}: {exc}"
     return snapshot(output)
 

@@ -13,14 +13,16 @@ Five stores live in a folder beside the build folder (`.<build-name>.newsgen-cac
   own fields and data, the site config, every template source, and the template globals (`nav`,
   `model`) as far as the page's templates can reach them. An article counts by its file's cache key
   plus the fields the model derives from other articles and the clock (model.NOT_FROM_FILE); a term
-  or feed by all its articles, or by its name and links only where the templates read no more of it.
+  or feed by all its articles, or by its name and links only where the templates provably read no
+  more of it; a page whose templates the analysis cannot bound depends on everything (PageDigests).
   A page whose digest is known, and whose file in the previous build has that sha256, is linked,
   not rendered.
 - groups.pickle: a digest of each term with all its articles and its pages' own fields -> the digests
   of those pages (its listings and feeds, made from the term and the config alone): a term an edit did
   not touch has its pages' digests taken from here instead of computed again.
-- analysis.pickle: which template globals each template reaches and which names it reads only by
-  their names and links, as page digests found in the templates' source, while that source is the same.
+- analysis.pickle: which template globals each template reaches, what it reads of a term, a feed or
+  the menu, and whether it can be bounded at all, as page digests found in the templates' source,
+  while that source is the same.
 
 The code digest (newsgen's own sources and the Markdown and Jinja versions) is part of every key, so
 a changed newsgen never reuses what an older one computed. A missing, corrupt or foreign cache only
