@@ -13,14 +13,16 @@ Five stores live in a folder beside the build folder (`.<build-name>.newsgen-cac
   own fields and data, the site config, every template source, and the template globals (`nav`,
   `model`) as far as the page's templates can reach them. An article counts by its file's cache key
   plus the fields the model derives from other articles and the clock (model.NOT_FROM_FILE); a term
-  or feed by all its articles, or by its name and links only where the templates read no more of it.
+  or feed by all its articles, or by its name and links only where the templates provably read no
+  more of it; a page whose templates the analysis cannot bound depends on everything (PageDigests).
   A page whose digest is known, and whose file in the previous build has that sha256, is linked,
   not rendered.
 - groups.pickle: a digest of each term with all its articles and its pages' own fields -> the digests
   of those pages (its listings and feeds, made from the term and the config alone): a term an edit did
   not touch has its pages' digests taken from here instead of computed again.
-- analysis.pickle: which template globals each template reaches and which names it reads only by
-  their names and links, as page digests found in the templates' source, while that source is the same.
+- analysis.pickle: which template globals each template reaches, what it reads of a term, a feed or
+  the menu, and whether it can be bounded at all, as page digests found in the templates' source,
+  while that source is the same.
 
 The code digest (newsgen's own sources and the Markdown and Jinja versions) is part of every key, so
 a changed newsgen never reuses what an older one computed. A missing, corrupt or foreign cache only
@@ -30,6 +32,7 @@ costs time: every entry is checked by its key, and anything unreadable counts as
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import importlib
@@ -462,7 +465,15 @@ class TemplateReach:
 
 
 class PageDigests:
-    """Digests of what each page's rendering can read. Articles and terms are digested once each."""
+    """Digests of what each page's rendering can read. Articles and terms are digested once each.
+
+    A page reads its own fields and data, the template globals and the config (filters read the config
+    and the static files, which are in the salt). Its digest covers every global its templates load by
+    name, each digested whole, and its data, each value whole, with one narrowing: a term, a feed or the
+    section menu that the templates provably read only by name and link (see _reads_through) is
+    digested by those. Where the templates cannot be analysed, or reach the page otherwise than by its
+    fields and `page.context.<name>`, the page depends on everything: every global, all its data and
+    its basis, whole."""
 
     def __init__(self, site: Site, env: jinja2.Environment, templates: str, salt: str,
                  article_keys: dict[str, str] | None = None, analysis: dict[str, dict[Any, Any]] | None = None):
@@ -478,7 +489,9 @@ class PageDigests:
         self._parsed: dict[str, tuple[nodes.Template, set[str], list[str | None]]] = {}
         self._reaches: dict[str, TemplateReach] = {}
         analysis = analysis if analysis is not None else {}
-        self._shallow: dict[tuple[str, str], bool] = analysis.setdefault("shallow", {})
+        # (template, name) -> what _reads_through found; template -> whether it depends on everything
+        self._through: dict[tuple[str, str], frozenset[str] | None] = analysis.setdefault("through", {})
+        self._unbounded: dict[str, bool] = analysis.setdefault("unbounded", {})
         self._reached: dict[str, frozenset[str]] = analysis.setdefault("reached", {})  # template -> globals
         self._base = hash_parts(salt, templates, repr(site.config))
 
@@ -491,8 +504,9 @@ class PageDigests:
             for p in pages))
 
     def page(self, page: Page) -> str:
+        everything = self._everything(page.template)
         return hash_parts(self._base, self._globals(page.template), page.path, page.url, page.kind, page.template,
-                          page.source, self._context(page))
+                          page.source, self._context(page), self.value(page.basis) if everything else "-")
 
     def _context(self, page: Page) -> str:
         """The page's data. A listing's own term and feed are digested by their names and links only
@@ -502,25 +516,37 @@ class PageDigests:
         for key, value in page.context.items():
             kind = type(value)
             if kind is Term and self._reads_shallowly(page.template, key, SHALLOW_TERM_FIELDS, in_context=True):
-                parts.append(f"{key}=T|{value.kind}|{value.name}|{value.slug}")
+                parts.append(f"{key}=T{(value.kind, value.name, value.slug)!r}")
             elif kind is Feed and self._reads_shallowly(page.template, key, SHALLOW_FEED_FIELDS, in_context=True):
-                parts.append(f"{key}=F|{value.title}|{value.url}|{sorted(value.paths.items())}")
+                parts.append(f"{key}=F{(value.title, value.url, sorted(value.paths.items()))!r}")
             else:
                 parts.append(f"{key}={self.value(value)}")
         return "{" + ",".join(parts) + "}"
 
     def _reads_shallowly(self, template: str, name: str, fields: frozenset[str], in_context: bool) -> bool:
         """Whether every template a page renders with reads nothing of `name` (or of its items) but `fields`."""
-        if (template, name) not in self._shallow:
+        if not _jinja(template) or self._everything(template):
+            return False  # Python reads the data of feed.json and card.png whole
+        if (template, name) not in self._through:
+            self._through[(template, name)] = _reads_through(self._reach(template).trees, name, in_context)
+        reads = self._through[(template, name)]
+        return reads is not None and reads <= fields
+
+    def _everything(self, template: str) -> bool:
+        """Whether a page of this template may read anything: its templates cannot all be found (a
+        computed name in `include`, `import` or `extends`, a missing or broken file), or one of them
+        reads the page otherwise than by its fields and `page.context.<name>` (`page.basis`,
+        `page.context.get(…)`, `page` passed to a macro…)."""
+        if not _jinja(template):
+            return False  # rendered in Python (feed.json, card.png) from the page data alone
+        if template not in self._unbounded:
             try:
                 reach = self._reach(template)
-                shallow = reach.complete and all(
-                    (reads := _reads_through(tree, name, in_context)) is not None and reads <= fields
-                    for tree in reach.trees)
+                plain = all(_reads_page_plainly([tree]) for tree in reach.trees)
+                self._unbounded[template] = not (reach.complete and plain)
             except jinja2.TemplateError:
-                shallow = False
-            self._shallow[(template, name)] = shallow
-        return self._shallow[(template, name)]
+                self._unbounded[template] = True  # rendering reports it, or finds what we could not
+        return self._unbounded[template]
 
     # --- template globals, as far as a page's templates reach them ------------------------------
     def _globals(self, name: str) -> str:
@@ -535,27 +561,23 @@ class PageDigests:
         return self._globals_memo[name]
 
     def _globals_for(self, name: str) -> str:
-        if not name.endswith((".html", ".xml", ".txt")):
-            return ""  # rendered in Python (feed.json) from the page data alone
+        if not _jinja(name):
+            return ""  # rendered in Python (feed.json, card.png) from the page data alone
         reached = self._reached.get(name)
         if reached is None:
-            try:
-                reach = self._reach(name)
-            except jinja2.TemplateError:
-                return "unparsed"  # rendering will report it; nothing to reuse
-            reached = frozenset(self.env.globals) if not reach.complete else reach.names & set(self.env.globals)
+            # Jinja's templates find a global only by its name (no template global is a context function)
+            reached = frozenset(self.env.globals)
+            if not self._everything(name):
+                reached &= self._reach(name).names
             self._reached[name] = reached
         # Every page shows the section menu: were it digested deeply, one edited article would
         # re-render every page of its sections' neighbours.
         deep = not self._reads_shallowly(name, "nav", SHALLOW_TERM_FIELDS, in_context=False)
         parts = []
         for global_name in sorted(reached - set(DEFAULT_NAMESPACE)):
-            if global_name == "model":
-                parts.append("model:" + self._site_digest())
-            elif global_name == "nav":
-                parts.append("nav:" + "".join(self.value(t) if deep else f"{t.kind}|{t.name}|{t.slug}"
-                                              for t in self.env.globals["nav"]))
-            else:  # any other global is digested whole; one we cannot digest makes the page uncacheable
+            if global_name == "nav" and not deep:
+                parts.append("nav:" + repr([(t.kind, t.name, t.slug) for t in self.env.globals["nav"]]))
+            else:  # digested whole (the model: every field of it); one we cannot digest makes the page uncacheable
                 parts.append(f"{global_name}:" + self.value(self.env.globals[global_name]))
         return hash_parts(*parts)
 
@@ -594,12 +616,6 @@ class PageDigests:
             self._parsed[name] = (tree, loaded, list(meta.find_referenced_templates(tree)))
         return self._parsed[name]
 
-    def _site_digest(self) -> str:
-        site = self.site
-        return hash_parts(*(self.value(a) for a in site.articles),
-                          *(self.value(t) for t in (*site.categories, *site.tags)),
-                          repr(site.skipped), repr(site.warnings))
-
     # --- values ------------------------------------------------------------------------------
     def value(self, value: Any) -> str:
         # The common shapes first, by exact type: this runs about 30 times per page.
@@ -620,7 +636,7 @@ class PageDigests:
             return result
         if isinstance(value, (str, int, float, bool)):
             return f"{type(value).__name__}:{value!r}"
-        if isinstance(value, (Moment, SiteConfig, datetime, date)):
+        if isinstance(value, (SiteConfig, datetime, date)):
             return repr(value)
         if isinstance(value, dict):
             return "{" + ",".join(f"{self.value(k)}={self.value(v)}" for k, v in value.items()) + "}"
@@ -635,9 +651,10 @@ class PageDigests:
             result = repr(value)
         elif isinstance(value, Term):
             result = "T" + hash_parts(value.kind, value.name, value.slug, *(self.value(a) for a in value.articles))
-        elif isinstance(value, Feed):
-            result = "F" + hash_parts(value.title, value.url, repr(value.paths),
-                                      *(self.value(a) for a in value.articles))
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            # The model (Site, Feed, Redirect, Skipped…), field by field: a field added to it is digested too.
+            result = kind.__qualname__ + hash_parts(*(self.value(getattr(value, f.name))
+                                                      for f in dataclasses.fields(value)))
         else:
             raise Uncacheable(type(value).__name__)
         memo[id(value)] = result
@@ -647,63 +664,96 @@ class PageDigests:
 
 SHALLOW_TERM_FIELDS = frozenset({"kind", "name", "slug", "url", "ref"})  # what "kind|name|slug" determines
 SHALLOW_FEED_FIELDS = frozenset({"title", "url", "paths"})  # a feed's links, as every page's <head> shows them
-
-
 PAGE_FIELDS = frozenset({"url", "path", "kind", "template", "source"})  # Page's own scalar fields
+# What `loop` tells of the sequence besides its items: positions and length, which the names of its
+# items determine. `loop.nextitem`, `loop.previtem`, `loop.changed()` or `loop(…)` reach the items.
+LOOP_POSITION = frozenset({"index", "index0", "revindex", "revindex0", "first", "last", "length", "depth",
+                           "depth0", "cycle"})
+DICT_ATTRIBUTES = frozenset(dir(dict))  # Jinja's `page.context.get` is the method, not a key "get"
 
 
-def _reads_through(tree: nodes.Template, name: str, in_context: bool) -> set[str] | None:
-    """The attributes a template reads on the terms a name stands for: the name's own (`term.name`)
-    and, for a sequence, its items' (`{% for t in nav %}{{ t.name }}`). For a page-context name,
-    `page.context.<name>` counts as the name. None when they are used any other way (passed to a macro
-    or a filter, `set` to another name...): then anything they lead to may be read."""
+def _jinja(template: str) -> bool:
+    return template.endswith((".html", ".xml", ".txt"))  # the others are rendered in Python (render.Renderer)
+
+
+def _context_key(path: list[nodes.Node]) -> str | None:
+    """For `page` at the end of path: the key of `page.context.<key>` or `page.context['<key>']`, or None
+    when the page is used otherwise, or for a key that is computed or names a method of dict."""
+    parent, grand = path[-2], path[-3]
+    if not (isinstance(parent, nodes.Getattr) and parent.attr == "context"):
+        return None
+    if isinstance(grand, nodes.Getattr):
+        key = grand.attr
+    elif isinstance(grand, nodes.Getitem) and grand.node is parent and isinstance(grand.arg, nodes.Const):
+        key = grand.arg.value
+    else:
+        return None
+    return key if isinstance(key, str) and key not in DICT_ATTRIBUTES else None
+
+
+def _reads_page_plainly(path: list[nodes.Node]) -> bool:
+    """Whether the tree at the end of path reads the page only by its own fields and `page.context.<key>`."""
+    node = path[-1]
+    if isinstance(node, nodes.Name) and node.name == "page" and node.ctx == "load":
+        parent = path[-2]
+        return isinstance(parent, nodes.Getattr) and parent.attr in PAGE_FIELDS or _context_key(path) is not None
+    return all(_reads_page_plainly([*path, child]) for child in node.iter_child_nodes())
+
+
+def _reads_through(trees: Iterable[nodes.Template], name: str, in_context: bool) -> frozenset[str] | None:
+    """The attributes the templates of one page (`trees`: all it extends, includes and imports) read on
+    the terms a name stands for: the name's own (`term.name`) and, for a sequence, its items'
+    (`{% for t in nav %}{{ t.name }}`). For a page-context name, `page.context.<name>` counts as the name.
+
+    A whitelist: None when the name or an item is used any way not listed here (passed to a macro or a
+    filter, `set` to another name, indexed, a method called, `loop.nextitem`…): then anything they lead
+    to may be read, and the caller digests the name whole."""
     reads: set[str] = set()
-    # Names standing for one of the sequence's items. A loop variable is found by its loop (the walk
-    # meets `for` before its body); a name reused for something else only adds reads.
+    # Names standing for one of the sequence's items, in any of the trees: an included template or a
+    # scoped block sees the loop variable of the loop around it. A name reused for something else only
+    # adds reads.
     items: set[str] = set()
+    looped = False  # whether a loop runs over the name: then any `loop` may be that loop
 
     def used(path: list[nodes.Node]) -> bool:
         """Whether the expression at the end of path (ancestors first) is used in a way we follow."""
+        nonlocal looped
         node, parent = path[-1], path[-2]
         if isinstance(parent, nodes.Getattr):
-            reads.add(parent.attr)
+            reads.add(parent.attr)  # anything but the few shallow fields makes the caller digest it whole
         elif isinstance(parent, nodes.For) and parent.iter is node:
-            targets = parent.target.items if isinstance(parent.target, nodes.Tuple) else [parent.target]
-            if len(targets) != 1 or not isinstance(targets[0], nodes.Name):
-                return False
-            items.add(targets[0].name)
+            if not isinstance(parent.target, nodes.Name):
+                return False  # unpacked items
+            items.add(parent.target.name)
+            looped = True
         elif isinstance(parent, (nodes.If, nodes.CondExpr)) and parent.test is node:
             pass  # `{% if nav %}`
-        elif isinstance(parent, nodes.Test) and parent.name in ("sameas", "defined", "undefined", "none"):
-            pass  # identity or presence, as in "is this the current section"
+        elif isinstance(parent, nodes.Test) and (parent.name == "sameas" or (
+                parent.node is node and parent.name in ("defined", "undefined", "none"))):
+            pass  # presence, or identity ("is this the current section"): terms are the same by kind and slug
         elif isinstance(parent, nodes.Filter) and parent.name in ("default", "d") and parent.node is node:
             return used(path[:-1])  # `x | default(none)` is x, or a constant
         else:
             return False
         return True
 
-    def page_used(path: list[nodes.Node]) -> bool:
-        """`page.url` reads nothing of the data; `page.context.<name>` is the name; other uses are unknown."""
-        parent = path[-2]
-        if not isinstance(parent, nodes.Getattr):
-            return False
-        if parent.attr in PAGE_FIELDS:
-            return True
-        grand = path[-3]
-        if parent.attr != "context" or not isinstance(grand, (nodes.Getattr, nodes.Getitem)):
-            return False
-        key = grand.attr if isinstance(grand, nodes.Getattr) else getattr(grand.arg, "value", None)
-        if not isinstance(key, str):
-            return False  # page.context[computed]: could be the name
-        return key != name or used(path[:-2])  # path[:-2] ends with page.context.<name>
-
     def visit(path: list[nodes.Node]) -> bool:
         node = path[-1]
         if isinstance(node, nodes.Name) and node.ctx == "load":
-            if (node.name == name or node.name in items) and not used(path):
-                return False
-            if in_context and node.name == "page" and not page_used(path):
-                return False
+            if node.name == name or node.name in items:
+                return used(path)
+            if in_context and node.name == "page":
+                # any other use of the page made it depend on everything (_everything) before this walk
+                return _context_key(path) != name or used(path[:-2])  # path[:-2] ends with page.context.<name>
+            if looped and node.name == "loop":
+                parent = path[-2]
+                return isinstance(parent, nodes.Getattr) and parent.attr in LOOP_POSITION
         return all(visit([*path, child]) for child in node.iter_child_nodes())
 
-    return reads if visit([tree]) else None
+    trees = list(trees)
+    while True:  # walk again until no loop variable is found that an earlier tree or node used
+        known = (len(items), looped)
+        if not all(visit([tree]) for tree in trees):
+            return None
+        if (len(items), looped) == known:
+            return frozenset(reads)
