@@ -123,10 +123,8 @@ def read_inputs(site_dir: Path, options: BuildOptions, cache: Cache | None = Non
         # needs (a build that changed nothing wastes that, on the other core). Should the other
         # process fail, the scan runs again here, to report why.
         scanning = Background(functools.partial(scan_articles, site_dir, config, taxonomy, cache))
-        try:
-            cache.preload_articles()
-        finally:  # a damaged pack (CacheUnreadable) leaves no process behind
-            files = scanning.result()
+        cache.preload_articles()
+        files = scanning.result()
     if files is None:
         files = scan_articles(site_dir, config, taxonomy, cache)
     return Inputs(config, taxonomy, now, epoch, files, static_files(site_dir))

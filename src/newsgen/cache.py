@@ -163,7 +163,7 @@ class Cache:
         self._new: dict[str, Entry] = {}  # key -> where in the spill file
         self._spill_failed = False
         self._key_prefixes: dict[str, Any] = {}  # settings -> sha256 of the salt and them, to copy
-        self._preloaded: tuple[set[str], dict[str, Any]] | None = None  # see preload_articles
+        self._preloaded: tuple[set[str], dict[str, Any]] | CacheUnreadable | None = None  # see preload_articles
 
     def _clear(self) -> None:
         """Remove every store, whatever is in its place (a folder, a link...); the names of earlier
@@ -205,15 +205,21 @@ class Cache:
 
     def preload_articles(self) -> None:
         """Unpickle every value the pack holds now, before the build knows which it needs: a build
-        does it while another process reads and digests the article files (build.read_inputs)."""
-        self._preloaded = self._read_pack(None)
+        does it while another process reads and digests the article files (build.read_inputs). A damaged
+        pack is reported by get_articles(): a build that finds nothing changed never needs it."""
+        try:
+            self._preloaded = self._read_pack(None)
+        except CacheUnreadable as exc:
+            self._preloaded = exc
 
     def get_articles(self, keys: Collection[str]) -> dict[str, Any]:
         """The values the pack holds for these keys; a key it lacks is absent: a miss. A damaged pack
         or entry is CacheUnreadable."""
         self.used_articles.update(keys)
-        held, values = self._preloaded if self._preloaded is not None else self._read_pack(keys)
-        self._preloaded = None  # what this build does not use is freed with the dict
+        preloaded, self._preloaded = self._preloaded, None  # what this build does not use is freed with the dict
+        if isinstance(preloaded, CacheUnreadable):
+            raise preloaded
+        held, values = preloaded if preloaded is not None else self._read_pack(keys)
         self._stale = not held <= self.used_articles
         return {key: values[key] for key in keys if key in values}
 
