@@ -177,7 +177,9 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
     output = check_output_dir(options.output if options.output is not None else site_dir / "build", site_dir)
     salt = f"{__version__}:{code_digest()}"
     cache_folder = options.cache_folder or cache_dir(output)
-    cache = Cache(cache_folder, salt, fresh) if options.cache else None
+    cache = Cache(cache_folder, salt) if options.cache else None
+    if cache is not None and fresh and not cache.clear():
+        cache = None  # one that cannot even be cleared: build without it
     result = BuildResult(summary=None, output=output)  # type: ignore[arg-type]  # set below
     inputs = read_inputs(site_dir, options, cache)
     result.article_files = len(inputs.files)

@@ -29,7 +29,7 @@ The code digest (newsgen's own sources and the Markdown and Jinja versions) is p
 a changed newsgen never reuses what an older one computed: a store kept under another key is a miss.
 Every file is sealed with a CRC-32 of its bytes (the pack: its index and each entry) and checked
 before it is unpickled. A file that exists but fails that check, or cannot be read, raises
-CacheUnreadable wherever it is found: build() then starts again with the cache cleared (Cache(fresh=True)),
+CacheUnreadable wherever it is found: build() then starts again with the cache cleared (Cache.clear()),
 so a damaged cache costs one clean build and one line in the log, never a wrong or failed build.
 """
 
@@ -138,8 +138,7 @@ Entry = tuple[int, int, int]  # where a pickled value is in a file: offset, leng
 class Cache:
     """Read what a previous build left, collect what this build used, save only that."""
 
-    def __init__(self, folder: Path, salt: str, fresh: bool = False):
-        """`fresh`: clear what the folder holds first, and read nothing (after CacheUnreadable)."""
+    def __init__(self, folder: Path, salt: str):
         self.folder = folder
         self.salt = salt
         self._pack_file = folder / "articles.pack"
@@ -148,8 +147,6 @@ class Cache:
         self._build_file = folder / "build.pickle"
         self._groups_file = folder / "groups.pickle"
         self._analysis_file = folder / "analysis.pickle"
-        if fresh:
-            self._clear()
         self._analysis: tuple[str, dict[str, dict[Any, Any]], int] | None = None  # see template_analysis
         self._memo: BuildMemo | None = None
         self.pages: dict[str, str] = {}
@@ -165,19 +162,24 @@ class Cache:
         self._key_prefixes: dict[str, Any] = {}  # settings -> sha256 of the salt and them, to copy
         self._preloaded: tuple[set[str], dict[str, Any]] | CacheUnreadable | None = None  # see preload_articles
 
-    def _clear(self) -> None:
-        """Remove every store, whatever is in its place (a folder, a link...); the names of earlier
-        versions' stores too. Nothing else: the folder may be one the caller named."""
-        if self.folder.is_symlink() or (self.folder.exists() and not self.folder.is_dir()):
-            self.folder.unlink()
-            return
-        for path in (self._pack_file, self._pages_file, self._related_file, self._build_file, self._groups_file,
-                     self._analysis_file, *(self.folder / name for name in (SPARE, SERVED_STATS, SPARE_STATS)),
-                     self.folder / "templates", self.folder / "pages.json", self.folder / "articles"):
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)
-            else:
-                path.unlink(missing_ok=True)
+    def clear(self) -> bool:
+        """Remove every store, whatever is in its place (a folder, a link...), write.Staging's and the
+        names of earlier versions' stores too; False when that fails. Nothing else: the folder may be
+        one the caller named. After CacheUnreadable: the build then starts from nothing."""
+        try:
+            if self.folder.is_symlink() or (self.folder.exists() and not self.folder.is_dir()):
+                self.folder.unlink()
+                return True
+            for path in (self._pack_file, self._pages_file, self._related_file, self._build_file,
+                         self._groups_file, self._analysis_file, *(self.folder / name for name in (
+                             SPARE, SERVED_STATS, SPARE_STATS, "templates", "pages.json", "articles"))):
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink(missing_ok=True)
+        except OSError:
+            return False
+        return True
 
     @functools.cached_property  # a build that changed nothing never reads it
     def pages_before(self) -> dict[str, str]:

@@ -203,7 +203,7 @@ class Staging:
     output: Path
     keep: tuple[str, ...] = ()
     files: dict[str, str] = field(default_factory=dict)  # path -> sha256 of this build's files
-    stats: dict[str, Stat] = field(default_factory=dict)  # path -> Stat of this build's files, for its manifest
+    stats: dict[str, Stat] = field(default_factory=dict)  # path -> Stat of this build's files (SERVED_STATS)
     previous: Manifest = field(default_factory=Manifest)  # the build being replaced
     cache: Path | None = None  # where the retired tree and the trees' Stats are kept (None: nowhere)
     written: int = 0  # files whose bytes differ from the previous build's (or are new)
@@ -292,7 +292,7 @@ class Staging:
         """With no spare tree, start linking the served files into the staging folder in a forked
         process while this one works out what to write: at 10,000 articles that is 22,000 links, some
         1.5 s of the file system's time, which then costs the build nothing. open_tree() takes the result."""
-        if (self._linker is not None or (self.spare is not None and self.spare.is_dir()) or not self.previous.files
+        if (self._linker is not None or (self.spare is not None and self.spare.is_dir()) or not self.previous.stats
                 or not self.output.is_dir() or not BACKGROUND):
             return
         self.staging.mkdir()
@@ -353,8 +353,8 @@ class Staging:
         is only read, and the links are recycled files like the spare's, never written into. Only
         regular files the manifest lists are linked (never the manifest itself, a stray, a symbolic
         link or a kept entry), and a folder is made only for a file, as a clean build makes them."""
-        held = Manifest()
         previous = self.previous
+        held = Manifest(sealed=previous.sealed)  # its records are the served files' (see write_stats)
 
         def visit(source: str, target: str, prefix: str) -> None:
             made = False
@@ -377,7 +377,7 @@ class Staging:
                         held.stats[relative] = previous.stats[relative]
                     # else not held: write() renders it again
 
-        if previous.files and self.output.is_dir():
+        if previous.stats and self.output.is_dir():  # without them, no file would pass the check
             visit(os.fspath(self.output), os.fspath(self.staging), "")
         return held
 
