@@ -235,11 +235,14 @@ class Cache:
         except OSError as exc:
             raise CacheUnreadable(f"{self._pack_file}: {exc.strerror or exc}") from None
         with pack:
-            index = _read_index(pack, self.salt)
-            for key in index if keys is None else keys:
-                where = index.get(key)
-                if where is not None:
-                    found[key] = _unpickle(_read_entry(pack, where), self._pack_file)
+            try:
+                index = _read_index(pack, self.salt)
+                for key in index if keys is None else keys:
+                    where = index.get(key)
+                    if where is not None:
+                        found[key] = _unpickle(_read_entry(pack, where), self._pack_file)
+            except OSError as exc:
+                raise CacheUnreadable(f"{self._pack_file}: {exc.strerror or exc}") from None
         return set(index), found
 
     def put_article(self, key: str, blob: bytes) -> None:
@@ -451,7 +454,10 @@ class SealedBytecode(jinja2.BytecodeCache):
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self._code = {path.stem: _unseal(path) for path in folder.iterdir() if not path.name.startswith(".")}
+        try:
+            self._code = {path.stem: _unseal(path) for path in folder.iterdir() if not path.name.startswith(".")}
+        except OSError as exc:
+            raise CacheUnreadable(f"{folder}: {exc.strerror or exc}") from None
 
     def load_bytecode(self, bucket: Bucket) -> None:
         code = self._code.get(bucket.key)
