@@ -104,7 +104,7 @@ DAMAGES: dict[str, Callable[[Path], None]] = {
     "emptied": in_place(lambda data: b""),
     "random bytes": in_place(lambda data: random.Random(len(data)).randbytes(max(len(data), 64))),
     "one byte flipped": in_place(lambda data: data[:-1] + bytes([data[-1] ^ 1]) if data else b"\x01"),
-    "a pickle of another type": replaced(lambda path: path.write_bytes(older_build_memo())),
+    "a pickle of another shape": replaced(lambda path: path.write_bytes(older_build_memo())),
     "a folder": replaced(lambda path: (path / "inside").mkdir(parents=True)),
     "a symbolic link": replaced(lambda path: path.symlink_to("/etc/hostname")),
     "a FIFO": replaced(lambda path: os.mkfifo(path)),
@@ -191,8 +191,25 @@ def test_a_served_file_changed_in_place_is_written_again_by_the_next_build(tmp_p
             write_stats(cache_dir(output) / name, stats, sealed=before.st_mtime_ns)
     built(site, output)  # nothing changed: the served folder is made right all the same
     assert snapshot(output) == clean[0]
-    with open(output / "index.html", "r+b") as handle:
-        handle.write(b"<")
+    with open(output / "index.html", "r+b") as handle:  # and once more, a file the edit changes
+        handle.write(b"X")
     edit(site)
     built(site, output)
     assert snapshot(output) == clean[1]
+
+
+def test_a_served_file_changed_in_place_before_there_is_a_spare_is_not_kept_in_it(
+        tmp_path: Path, clean: tuple[dict, dict]) -> None:
+    """With no spare tree yet, the served files are checked as they are linked: the changed one is
+    written again, and the tree retired by that build must not keep it for the next."""
+    site, output = with_spare(tmp_path)
+    shutil.rmtree(cache_dir(output) / "spare")
+    served = next(output / path for path, data in clean[0].items() if path.endswith(".html")
+                  and clean[1].get(path) == data)
+    with open(served, "r+b") as handle:
+        handle.write(b"X")
+    first = built(site, output)
+    assert snapshot(output) == clean[0] and first.notes == [] and first.written == 1
+    edit(site)
+    second = built(site, output)  # from the spare tree the first one retired
+    assert snapshot(output) == clean[1] and second.notes == [] and second.parsed == 1

@@ -524,12 +524,16 @@ class Staging:
         if self._present is None:  # not scanned before the swap: scan the tree as it was served
             self._present = _files_under(tree, self.keep, self._not_files)
         present = self._present
-        # strays someone put there, and links: a later write would go through a link to its target
         previous = self.previous
-        _remove_files(tree, sorted(present - set(previous.files)) + self._not_files)
-        if not present >= set(previous.files):  # files someone deleted: the manifest must not vouch for them
-            _write_manifest(tree, {path: sha for path, sha in previous.files.items() if path in present})
-        # Files someone changed in place stay: the build that takes the spare checks each one.
+        # Files this build needed with the same bytes and yet did not take from the tree: they failed
+        # their check (changed in place), and kept in the spare, they would fail the next build's.
+        changed = {path for path, sha in previous.files.items()
+                   if self.files.get(path) == sha and self.stats.get(path) != previous.stats.get(path)}
+        # strays someone put there, and links: a later write would go through a link to its target
+        _remove_files(tree, sorted((present - set(previous.files)) | changed) + self._not_files)
+        kept = {path: sha for path, sha in previous.files.items() if path in present and path not in changed}
+        if kept != previous.files:  # files someone deleted or changed: the manifest must not vouch for them
+            _write_manifest(tree, kept)
         self._shelve(tree, previous)
 
     def _shelve(self, tree: Path, records: Manifest) -> None:
