@@ -27,7 +27,7 @@ from .cache import (BuildMemo, Cache, PageDigests, Uncacheable, cache_dir, code_
                     template_digest)
 from .config import SiteConfig
 from .content import SourceArticle, draft_date, find_sources, parse_article
-from .errors import ContentError, Problem, UsageError
+from .errors import CacheUnreadable, ContentError, Problem, UsageError
 from .formats import is_hugo_project
 from .markup import EXCERPT_LIMIT, MarkdownRenderer, MarkupTooComplex, RenderedBody
 from .model import Site, SiteSummary, build_site, summarise, valid_between
@@ -36,7 +36,7 @@ from .references import check_references
 from .render import TEMPLATES_DIR, THEME_DIR, Renderer
 from .sitedir import require_site
 from .taxonomy import Taxonomy, load_taxonomy
-from .write import Staging, check_output_dir, digest
+from .write import Stat, Staging, check_output_dir, digest
 
 STATIC_DIR = "static"
 # Below this many items a step runs in this process: starting workers costs more than it saves.
@@ -71,6 +71,7 @@ class BuildResult:
     article_files: int = 0  # article files read, parsed or not
     changed: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # one line each for the log: what the build did about its cache
 
 
 def source_date_epoch() -> datetime | None:
@@ -145,8 +146,15 @@ def load_site(site_dir: Path, options: BuildOptions) -> tuple[Site, datetime | N
 
 
 def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult:
+    """The site built. A cache that cannot be read is cleared and the build made again without it: a damaged
+    cache costs a clean build and one line in the log (BuildResult.notes), never a failed or wrong build."""
     with _no_cycle_collection():
-        return _build(site_dir, options)
+        try:
+            return _build(site_dir, options)
+        except CacheUnreadable as exc:
+            result = _build(site_dir, options, fresh=True)
+            result.notes.append(f"the cache could not be read ({exc}); made a clean build")
+            return result
 
 
 @contextmanager
@@ -164,13 +172,15 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
+def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildResult:
     started = time.perf_counter()
     site_dir = require_site(site_dir)  # before anything is read: a wrong folder is no empty site
     output = check_output_dir(options.output if options.output is not None else site_dir / "build", site_dir)
     salt = f"{__version__}:{code_digest()}"
     cache_folder = options.cache_folder or cache_dir(output)
     cache = Cache(cache_folder, salt) if options.cache else None
+    if cache is not None and fresh and not cache.clear():
+        cache = None  # one that cannot even be cleared: build without it
     result = BuildResult(summary=None, output=output)  # type: ignore[arg-type]  # set below
     inputs = read_inputs(site_dir, options, cache)
     result.article_files = len(inputs.files)
@@ -183,11 +193,10 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
     try:
         # The tree a build replaces is kept in the cache folder: the next build updates it in place of
         # making a whole new one (write.py).
-        spare = cache_folder / "spare" if cache is not None else None
-        with Staging(output, keep=inputs.config.keep, spare=spare) as staging:
+        with Staging(output, keep=inputs.config.keep, cache=cache.folder if cache is not None else None) as staging:
             last = cache.last_build(fingerprint, inputs.now) if cache is not None and fingerprint else None
-            if (last is not None and files_digest(staging.previous) == last.files
-                    and staging.is_current(staging.previous)):
+            if (last is not None and files_digest(staging.previous.files) == last.files
+                    and staging.is_current(staging.previous.files)):
                 # Same inputs as the build that made this folder, which is as it left it: the same site.
                 result.summary, result.pages_by_kind, result.static_files = last.summary, last.pages, last.statics
                 result.seconds = time.perf_counter() - started
@@ -205,9 +214,9 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
                 raise ContentError(problems)
             # Jinja folds filters applied to constants (`{{ 'feed.xml' | url }}`) into the code it compiles:
             # that code is good only for the settings such filters read, the config and the static files.
-            compiled = (cache.compiled_templates(hash_parts(repr(inputs.config), statics_key))
+            bytecode = (cache.compiled_templates(hash_parts(repr(inputs.config), statics_key))
                         if cache is not None else None)
-            renderer = Renderer(site_dir, site, compiled=compiled)
+            renderer = Renderer(site_dir, site, bytecode=bytecode)
             # Pages may read static files while rendering (a picture's size, say): they are inputs too.
             known = _known_pages(pages, renderer, templates, f"{salt}|{statics_key}", cache)
             result.pages_by_kind, result.static_files = Counter(page.kind for page in pages), len(inputs.statics)
@@ -457,7 +466,7 @@ def load_articles(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy, option
 
 
 # --- pages: render (or reuse) and stage ------------------------------------------------------
-def _render_chunk(chunk: Sequence[object]) -> list[tuple[int, str, bool, list[Problem]]]:
+def _render_chunk(chunk: Sequence[object]) -> list[tuple[int, str, bool, Stat | None, list[Problem]]]:
     pages: list[Page] = _WORK["pages"]  # type: ignore[assignment]
     renderer: Renderer = _WORK["renderer"]  # type: ignore[assignment]
     staging: Staging = _WORK["staging"]  # type: ignore[assignment]
@@ -467,11 +476,11 @@ def _render_chunk(chunk: Sequence[object]) -> list[tuple[int, str, bool, list[Pr
         try:
             data = renderer.render(page)
         except ContentError as exc:
-            out.append((index, "", False, list(exc.problems)))
+            out.append((index, "", False, None, list(exc.problems)))
             continue
         before = staging.written
         sha = staging.write(page.path, data)  # in a worker: straight into the shared staging folder
-        out.append((index, sha, staging.written > before, []))
+        out.append((index, sha, staging.written > before, staging.stats[page.path], []))
     return out
 
 
@@ -536,13 +545,13 @@ def _render_all(pages: list[Page], known: list[tuple[str | None, str | None]], r
     workers = _workers(options, len(todo))
     _WORK.update(pages=pages, renderer=renderer, staging=staging)
     try:
-        for index, sha, written, found in _run(_render_chunk, todo, workers, "pages", options.progress):
+        for index, sha, written, stat, found in _run(_render_chunk, todo, workers, "pages", options.progress):
             for problem in found:
                 problems.setdefault(f"{problem.path}:{problem.line}", problem)
             if found:
                 continue
             if workers > 1:  # a forked worker wrote into its copy of `staging`: account for it here
-                staging.record(pages[index].path, sha, written)
+                staging.record(pages[index].path, sha, written, stat)
             key = known[index][0]
             if cache is not None and key:
                 cache.pages[key] = sha

@@ -9,7 +9,7 @@ Five stores live in a folder beside the build folder (`.<build-name>.newsgen-cac
   HTML), and the code digest.
 - related.pickle: every article's related articles, with the articles' order and tags they were
   ranked from: the next build re-ranks only the articles a change of tags can reach.
-- pages.json: page digest -> sha256 of the bytes that page rendered to. The digest covers the page's
+- pages.pickle: page digest -> sha256 of the bytes that page rendered to. The digest covers the page's
   own fields and data, the site config, every template source, and the template globals (`nav`,
   `model`) as far as the page's templates can reach them. An article counts by its file's cache key
   plus the fields the model derives from other articles and the clock (model.NOT_FROM_FILE); a term
@@ -24,9 +24,15 @@ Five stores live in a folder beside the build folder (`.<build-name>.newsgen-cac
   the menu, and whether it can be bounded at all, as page digests found in the templates' source,
   while that source is the same.
 
+Beside them: build.pickle (the memo of the last build as a whole), templates/ (Jinja's compiled
+templates) and spare/ (the tree the last swap retired, write.Staging).
+
 The code digest (newsgen's own sources and the Markdown and Jinja versions) is part of every key, so
-a changed newsgen never reuses what an older one computed. A missing, corrupt or foreign cache only
-costs time: every entry is checked by its key, and anything unreadable counts as a miss.
+a changed newsgen never reuses what an older one computed: a store kept under another key is a miss.
+Every file is sealed with a CRC-32 of its bytes (the pack: its index and each entry) and checked
+before it is unpickled. A file that exists but fails that check, or cannot be read, raises
+CacheUnreadable wherever it is found: build() then starts again with the cache cleared (Cache.clear()),
+so a damaged cache costs one clean build and one line in the log, never a wrong or failed build.
 """
 
 from __future__ import annotations
@@ -36,7 +42,6 @@ import dataclasses
 import functools
 import hashlib
 import importlib
-import json
 import os
 import pickle
 import shutil
@@ -52,13 +57,15 @@ from typing import Any, BinaryIO
 
 import jinja2
 from jinja2 import meta, nodes
+from jinja2.bccache import Bucket
 from jinja2.defaults import DEFAULT_NAMESPACE
 
 from .config import SiteConfig
 from .content import Moment
+from .errors import CacheUnreadable
 from .model import NOT_FROM_FILE, Article, Site, SiteSummary, Term, TermRef
 from .plan import Feed, Page, RelatedTable, article_tags, related_table, stale_related
-from .write import json_object_chunks
+from .write import SERVED_STATS, SPARE, SPARE_STATS, open_regular, read_regular, seal, unseal
 
 PACKAGE_DIR = Path(__file__).parent
 
@@ -126,7 +133,7 @@ class BuildMemo:
         return self.fingerprint == fingerprint and (start is None or start <= now) and (end is None or now < end)
 
 
-PACK_MAGIC = b"newsgen article pack 1\n"
+PACK_MAGIC = b"newsgen article pack 2\n"  # 2: the index has a CRC-32
 COPY_CHUNK = 1 << 20
 Entry = tuple[int, int, int]  # where a pickled value is in a file: offset, length, CRC-32 of its bytes
 
@@ -138,7 +145,7 @@ class Cache:
         self.folder = folder
         self.salt = salt
         self._pack_file = folder / "articles.pack"
-        self._pages_file = folder / "pages.json"
+        self._pages_file = folder / "pages.pickle"
         self._related_file = folder / "related.pickle"
         self._build_file = folder / "build.pickle"
         self._groups_file = folder / "groups.pickle"
@@ -156,17 +163,36 @@ class Cache:
         self._new: dict[str, Entry] = {}  # key -> where in the spill file
         self._spill_failed = False
         self._key_prefixes: dict[str, Any] = {}  # settings -> sha256 of the salt and them, to copy
-        self._preloaded: tuple[set[str], dict[str, Any]] | None = None  # see preload_articles
+        self._preloaded: tuple[set[str], dict[str, Any]] | CacheUnreadable | None = None  # see preload_articles
+
+    def clear(self) -> bool:
+        """Remove every store, whatever is in its place (a folder, a link...), write.Staging's and the
+        names of earlier versions' stores too; False when that fails. Nothing else: the folder may be
+        one the caller named. After CacheUnreadable: the build then starts from nothing."""
+        try:
+            if self.folder.is_symlink() or (self.folder.exists() and not self.folder.is_dir()):
+                self.folder.unlink()
+                return True
+            for path in (self._pack_file, self._pages_file, self._related_file, self._build_file,
+                         self._groups_file, self._analysis_file, *(self.folder / name for name in (
+                             SPARE, SERVED_STATS, SPARE_STATS, "templates", "pages.json", "articles"))):
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink(missing_ok=True)
+        except OSError:
+            return False
+        return True
 
     @functools.cached_property  # a build that changed nothing never reads it
     def pages_before(self) -> dict[str, str]:
         """The previous build's page digests (see pages)."""
-        return self._read_pages()
+        return _read_keyed(self._pages_file, (self.salt,), dict) or {}
 
     @functools.cached_property
     def groups_before(self) -> dict[str, tuple[str | None, ...]]:
         """The previous build's group digests (PageDigests.group) -> the digests of the group's pages."""
-        return _read_keyed(self._groups_file, (self.salt,))
+        return _read_keyed(self._groups_file, (self.salt,), dict) or {}
 
     # --- articles ---------------------------------------------------------------------------
     def article_key(self, source: str, raw: bytes, settings: str) -> str:
@@ -184,37 +210,43 @@ class Cache:
 
     def preload_articles(self) -> None:
         """Unpickle every value the pack holds now, before the build knows which it needs: a build
-        does it while another process reads and digests the article files (build.read_inputs)."""
-        self._preloaded = self._read_pack(None)
+        does it while another process reads and digests the article files (build.read_inputs). A damaged
+        pack is reported by get_articles(): a build that finds nothing changed never needs it."""
+        try:
+            self._preloaded = self._read_pack(None)
+        except CacheUnreadable as exc:
+            self._preloaded = exc
 
     def get_articles(self, keys: Collection[str]) -> dict[str, Any]:
-        """The values the pack holds for these keys. A key it lacks, or whose entry is missing,
-        truncated or unreadable, is simply absent: a miss."""
+        """The values the pack holds for these keys; a key it lacks is absent: a miss. A damaged pack
+        or entry is CacheUnreadable."""
         self.used_articles.update(keys)
-        held, values = self._preloaded if self._preloaded is not None else self._read_pack(keys)
-        self._preloaded = None  # what this build does not use is freed with the dict
+        preloaded, self._preloaded = self._preloaded, None  # what this build does not use is freed with the dict
+        if isinstance(preloaded, CacheUnreadable):
+            raise preloaded
+        held, values = preloaded if preloaded is not None else self._read_pack(keys)
         self._stale = not held <= self.used_articles
         return {key: values[key] for key in keys if key in values}
 
     def _read_pack(self, keys: Collection[str] | None) -> tuple[set[str], dict[str, Any]]:
         """The keys the pack's index holds, and the values for `keys` (None: all) read from one open file."""
         found: dict[str, Any] = {}
-        held: set[str] = set()
         try:
-            with open(self._pack_file, "rb", buffering=0) as pack:
+            pack = open_regular(self._pack_file)
+        except FileNotFoundError:
+            return set(), found  # no pack yet
+        except OSError as exc:
+            raise CacheUnreadable(f"{self._pack_file}: {exc.strerror or exc}") from None
+        with pack:
+            try:
                 index = _read_index(pack, self.salt)
-                held = set(index)
                 for key in index if keys is None else keys:
                     where = index.get(key)
-                    if where is None:
-                        continue
-                    try:
-                        found[key] = pickle.loads(_read_entry(pack, where))
-                    except Exception:  # damaged, or written by something else
-                        pass
-        except OSError:
-            pass  # no pack yet
-        return held, found
+                    if where is not None:
+                        found[key] = _unpickle(_read_entry(pack, where), self._pack_file)
+            except OSError as exc:
+                raise CacheUnreadable(f"{self._pack_file}: {exc.strerror or exc}") from None
+        return set(index), found
 
     def put_article(self, key: str, blob: bytes) -> None:
         """Keep a value this build computed, pickled (where it was computed: see build._parse_chunk),
@@ -244,11 +276,14 @@ class Cache:
         """The new pack, piece by piece: the index, the entries of the old pack this build used, then
         those it computed, all copied as bytes in runs, never unpickled."""
         try:
-            old: BinaryIO | None = open(self._pack_file, "rb", buffering=0)
+            old: BinaryIO | None = open_regular(self._pack_file)
         except OSError:
             old = None
         with old or contextlib.nullcontext():
-            index = _read_index(old, self.salt) if old else {}
+            try:
+                index = _read_index(old, self.salt) if old else {}
+            except CacheUnreadable:  # damaged since this build read it: keep none of it
+                index = {}
             kept = sorted((where, key) for key, where in index.items()
                           if key in self.used_articles and key not in self._new)
             new = sorted((where, key) for key, where in self._new.items())
@@ -258,19 +293,15 @@ class Cache:
                 entries[key] = (offset, length, crc)
                 offset += length
             head = pickle.dumps((self.salt, entries), protocol=pickle.HIGHEST_PROTOCOL)
-            yield PACK_MAGIC + len(head).to_bytes(8, "little") + head
+            yield PACK_MAGIC + len(head).to_bytes(8, "little") + zlib.crc32(head).to_bytes(4, "little") + head
             for source, part in ((old, kept), (self._spill, new)):
                 for start, length in _runs([where[:2] for where, _ in part]):
                     yield from _copy(source, start, length)  # type: ignore[arg-type]  # part is empty without it
 
     # --- the last build as a whole ---------------------------------------------------------
     def last_build(self, fingerprint: str, now: datetime) -> BuildMemo | None:
-        try:
-            with open(self._build_file, "rb") as handle:
-                memo = pickle.load(handle)
-        except Exception:  # missing, truncated or foreign
-            return None
-        return memo if isinstance(memo, BuildMemo) and memo.holds(fingerprint, now) else None
+        memo = _read_keyed(self._build_file, (self.salt,), BuildMemo)
+        return memo if memo is not None and memo.holds(fingerprint, now) else None
 
     def keep_build(self, memo: BuildMemo) -> None:
         self._memo = memo  # written by save(), with the rest
@@ -281,21 +312,18 @@ class Cache:
         articles are the same, in the same order; kept for the next build when anything changed."""
         order = hash_parts(self.salt, *(a.source for a in site.articles))
         tags = article_tags(site)
-        try:
-            with open(self._related_file, "rb") as handle:
-                kept_order, kept_tags, table = pickle.load(handle)
-            if kept_order == order:
-                stale = stale_related(site, tags, kept_tags)
-                if not stale:
-                    return table
-                table = related_table(site, table, stale)
-            else:
-                table = related_table(site)
-        except Exception:  # missing, truncated or foreign: rank every article
+        kept = _read_keyed(self._related_file, (order,), tuple)
+        if kept is not None:
+            kept_tags, table = kept
+            stale = stale_related(site, tags, kept_tags)
+            if not stale:
+                return table
+            table = related_table(site, table, stale)
+        else:  # none kept for these articles in this order: rank every article
             table = related_table(site)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            _atomic_write(self._related_file, [pickle.dumps((order, tags, table), protocol=pickle.HIGHEST_PROTOCOL)])
+            _write_keyed(self._related_file, (order,), (tags, table))
         except OSError:
             pass
         return table
@@ -304,41 +332,31 @@ class Cache:
     def template_analysis(self, templates: str) -> dict[str, dict[Any, Any]]:
         """What page digests found in the templates' source (PageDigests), kept for the next build
         while the templates (`templates`: their digest) and newsgen are the same."""
-        analysis: dict[str, dict[Any, Any]] = _read_keyed(self._analysis_file, (self.salt, templates))
+        analysis: dict[str, dict[Any, Any]] = _read_keyed(self._analysis_file, (self.salt, templates), dict) or {}
         self._analysis = (templates, analysis, _entries(analysis))
         return analysis
 
-    def compiled_templates(self, settings: str) -> Path | None:
-        """A folder for Jinja's compiled templates (render.Renderer), one per digest of the settings the
+    def compiled_templates(self, settings: str) -> jinja2.BytecodeCache | None:
+        """Jinja's compiled templates (render.Renderer), in a folder per digest of the settings the
         compiled code depends on; the folders of other settings are dropped. None when it cannot be made."""
         root = self.folder / "templates"
         folder = root / hash_parts(self.salt, settings)[:32]
         try:
-            if not folder.is_dir():
+            if not folder.is_dir() or folder.is_symlink():
                 shutil.rmtree(root, ignore_errors=True)
                 folder.mkdir(parents=True)
         except OSError:
             return None
-        return folder
+        return SealedBytecode(folder)
 
     # --- pages ------------------------------------------------------------------------------
-    def _read_pages(self) -> dict[str, str]:
-        try:
-            data = json.loads(self._pages_file.read_text(encoding="utf-8"))
-            if data.get("salt") == self.salt and isinstance(data.get("pages"), dict):
-                return {str(k): str(v) for k, v in data["pages"].items()}
-        except (OSError, ValueError, AttributeError):
-            pass
-        return {}
-
     def save_stores(self) -> None:
-        """Write pages.json and the article pack. They are keyed by content, so they may be written
+        """Write the pages' digests and the article pack. They are keyed by content, so they may be written
         before or while the build's tree is swapped in: build.py does it in another process meanwhile."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             if self.pages != self.pages_before:
-                chunks = json_object_chunks({"salt": self.salt}, "pages", self.pages)
-                _atomic_write(self._pages_file, (chunk.encode() for chunk in chunks))
+                _write_keyed(self._pages_file, (self.salt,), self.pages)
             if self.groups != self.groups_before:
                 _write_keyed(self._groups_file, (self.salt,), self.groups)
             if self._analysis is not None and _entries(self._analysis[1]) != self._analysis[2]:
@@ -346,8 +364,9 @@ class Cache:
                 _write_keyed(self._analysis_file, (self.salt, templates), analysis)
             if self._new or self._stale:
                 _atomic_write(self._pack_file, self._pack_chunks())
-            # Before the pack, every article was a file of its own in articles/: ours, no longer read.
+            # Stores of earlier versions: every article a file of its own in articles/, pages.json.
             shutil.rmtree(self.folder / "articles", ignore_errors=True)
+            (self.folder / "pages.json").unlink(missing_ok=True)
         except OSError:
             pass  # the memo is an optimisation: failing to keep it never fails a build
 
@@ -359,7 +378,7 @@ class Cache:
                 self.save_stores()
             if self._memo is not None:
                 self.folder.mkdir(parents=True, exist_ok=True)
-                _atomic_write(self._build_file, [pickle.dumps(self._memo, protocol=pickle.HIGHEST_PROTOCOL)])
+                _write_keyed(self._build_file, (self.salt,), self._memo)
         except OSError:
             pass
         finally:
@@ -368,40 +387,91 @@ class Cache:
 
 
 def _read_index(pack: BinaryIO, salt: str) -> dict[str, Entry]:
-    """key -> where its pickle is in the pack; {} for a pack that is not ours, is damaged, or was
-    written with another salt (another newsgen, or other code)."""
-    try:
-        pack.seek(0)
-        head = pack.read(len(PACK_MAGIC) + 8)
-        if not head.startswith(PACK_MAGIC) or len(head) != len(PACK_MAGIC) + 8:
-            return {}
-        size = int.from_bytes(head[len(PACK_MAGIC):], "little")
-        if size > os.fstat(pack.fileno()).st_size:  # a damaged length: do not even try to read it
-            return {}
-        stored_salt, entries = pickle.loads(pack.read(size))
-        if stored_salt != salt or not isinstance(entries, dict):
-            return {}
-        base = len(head) + size  # offsets count from the end of the index, which they cannot know
-        return {key: (base + start, length, crc) for key, (start, length, crc) in entries.items()}
-    except Exception:  # garbage in the index: the whole pack is a miss
+    """key -> where its pickle is in the pack; {} for a pack written with another salt (another
+    newsgen, or other code). CacheUnreadable for one that is damaged or not a pack."""
+    pack.seek(0)
+    start = len(PACK_MAGIC) + 12
+    head = pack.read(start)
+    size = int.from_bytes(head[len(PACK_MAGIC):-4], "little")
+    # a damaged length is never read: it could ask for any amount of memory
+    if not head.startswith(PACK_MAGIC) or len(head) != start or size > os.fstat(pack.fileno()).st_size:
+        raise CacheUnreadable(f"{pack.name}: not an article pack, or its head is damaged")
+    index = pack.read(size)
+    if zlib.crc32(index) != int.from_bytes(head[-4:], "little"):
+        raise CacheUnreadable(f"{pack.name}: its index is damaged")
+    stored_salt, entries = _unpickle(index, pack.name)
+    if stored_salt != salt:
         return {}
+    base = start + size  # offsets count from the end of the index, which they cannot know
+    return {key: (base + offset, length, crc) for key, (offset, length, crc) in entries.items()}
 
 
-def _read_keyed(path: Path, key: tuple[str, ...]) -> dict[Any, Any]:
-    """A dict _write_keyed kept under this key; {} when the file is missing, damaged, foreign or kept
-    under another key (another newsgen, other templates)."""
+def _read_keyed(path: Path, key: tuple[str, ...], kind: type) -> Any:
+    """What _write_keyed kept under this key; None when there is no file or it was kept under another
+    key (another newsgen, other templates). CacheUnreadable for a file that is damaged, not ours, or
+    holds something other than a `kind`."""
+    data = _unseal(path)
+    if data is None:
+        return None
+    kept = _unpickle(data, path)
+    if not (type(kept) is tuple and len(kept) == 2):
+        raise CacheUnreadable(f"{path}: holds a {type(kept).__name__}")
+    kept_key, value = kept
+    if kept_key != key:
+        return None
+    if not isinstance(value, kind):
+        raise CacheUnreadable(f"{path}: holds a {type(value).__name__}, not a {kind.__name__}")
+    return value
+
+
+def _write_keyed(path: Path, key: tuple[str, ...], value: object) -> None:
+    _atomic_write(path, [seal(pickle.dumps((key, value), pickle.HIGHEST_PROTOCOL))])
+
+
+def _unseal(path: Path) -> bytes | None:
+    """The data of a file seal() made; None when there is no file. CacheUnreadable when it cannot be
+    read (a folder, a link, a FIFO in its place), is not sealed, or its bytes are not those sealed."""
     try:
-        with open(path, "rb") as handle:
-            kept_key, value = pickle.load(handle)
-        if kept_key == key and isinstance(value, dict):
-            return value
-    except Exception:
-        pass
-    return {}
+        return unseal(read_regular(path)[0])
+    except FileNotFoundError:
+        return None
+    except ValueError as exc:
+        raise CacheUnreadable(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise CacheUnreadable(f"{path}: {exc.strerror or exc}") from None
 
 
-def _write_keyed(path: Path, key: tuple[str, ...], value: dict[Any, Any]) -> None:
-    _atomic_write(path, [pickle.dumps((key, value), pickle.HIGHEST_PROTOCOL)])
+def _unpickle(data: bytes, path: object) -> Any:
+    """Unpickle checked bytes. They are this newsgen's, as the key they are kept under says; another
+    newsgen's may name classes that are gone or have changed, which is CacheUnreadable too."""
+    try:
+        return pickle.loads(data)
+    except Exception as exc:
+        raise CacheUnreadable(f"{path}: {type(exc).__name__}: {exc}") from None
+
+
+class SealedBytecode(jinja2.BytecodeCache):
+    """Jinja's compiled templates, one sealed file each (_seal), all read and checked when the build
+    opens the folder, before any worker forks: a dozen small files. Jinja checks an entry against its
+    template's source, not against damage: a damaged one would crash the render, or run."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        try:
+            self._code = {path.stem: _unseal(path) for path in folder.iterdir() if not path.name.startswith(".")}
+        except OSError as exc:
+            raise CacheUnreadable(f"{folder}: {exc.strerror or exc}") from None
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        code = bucket.bytecode_to_string()
+        self._code[bucket.key] = code
+        with contextlib.suppress(OSError):  # a cache only saves time
+            _atomic_write(self.folder / f"{bucket.key}.bytecode", [seal(code)])
 
 
 def _entries(analysis: dict[str, dict[Any, Any]]) -> int:
@@ -415,7 +485,7 @@ def _read_entry(pack: BinaryIO, where: Entry) -> bytes:
     # A damaged string in a pickle would still unpickle, into wrong HTML: check every byte
     # (CRC-32 costs about 45 ms for 10,000 articles).
     if len(data) != length or zlib.crc32(data) != crc:
-        raise ValueError("a damaged entry")
+        raise CacheUnreadable(f"{pack.name}: an entry is damaged")
     return data
 
 

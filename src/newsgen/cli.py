@@ -245,7 +245,7 @@ def _build(args: argparse.Namespace, terminal: Terminal) -> int:
         result = build(args.site_dir, options)
     finally:
         terminal.done()
-    for warning in result.summary.warnings:
+    for warning in [*result.notes, *result.summary.warnings]:
         terminal.warning(warning)
     if args.json:
         print(json.dumps(report(result), ensure_ascii=False, indent=2))

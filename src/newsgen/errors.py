@@ -65,3 +65,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """The "did you mean" hint for a mistyped key or command, or None when nothing is close."""
     close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
+
+
+class CacheUnreadable(Exception):
+    """A file of the cache folder that cannot be read, has the wrong shape, or changed after newsgen
+    wrote it. Never shown as an error: build() starts again without the cache and says so in one line."""
