@@ -8,7 +8,7 @@ for file, byte for byte, or fail with the same problems.
 
 The normal suite runs a few examples from a fixed seed, and every construct of the corpus once after the
 edits that change what it shows. `make fuzz` sets NEWSGEN_FUZZ_EXAMPLES for a longer run (NEWSGEN_FUZZ_SEED
-explores other sequences). Served files changed in place are left out for now: see CHANGED_SERVED_FILES.
+explores other sequences).
 """
 
 from __future__ import annotations
@@ -337,12 +337,9 @@ def hand_edits() -> st.SearchStrategy[Edit]:
     return st.one_of(choices)
 
 
-# KNOWN FAILURE, left out of the normal run: a served file changed (replaced, or written over in place
-# with `r+b`) while the set of files stays the same. write.py trusts the manifest without checking the
-# files' bytes (Staging.is_current compares names only), so the next build leaves the edit in place, and
-# an in-place write also reaches the hard-linked spare tree. That is issue 17's output-trust point, being
-# fixed in write.py separately. NEWSGEN_FUZZ_HAND_EDITS=1 (`make fuzz HAND_EDITS=1`) puts these edits in.
-CHANGED_SERVED_FILES = os.environ.get("NEWSGEN_FUZZ_HAND_EDITS") == "1"
+# A served file changed (replaced, or written over in place with `r+b`) while the set of files stays the
+# same: write.py trusts a served or spare file only while its size, mtime and inode are as it wrote them.
+CHANGED_SERVED_FILES = True
 
 # Drawn kind first, then the edit: st.one_of would flatten the kinds and draw their edits evenly, so the
 # ten kinds of content edit would crowd out the rest.
