@@ -34,6 +34,7 @@ from .model import Site, SiteSummary, build_site, summarise, valid_between
 from .plan import Page, plan_site
 from .references import check_references
 from .render import TEMPLATES_DIR, THEME_DIR, Renderer
+from .search import documents, index_digest, make_index, read_memo, write_memo
 from .sitedir import require_site
 from .taxonomy import Taxonomy, load_taxonomy
 from .write import Staging, check_output_dir, digest
@@ -71,6 +72,8 @@ class BuildResult:
     article_files: int = 0  # article files read, parsed or not
     changed: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    search_files: dict[str, str] = field(default_factory=dict)  # the search index's files -> sha256
+    search_seconds: float | None = None  # the time Pagefind took; None when the index was reused or is off
 
 
 def source_date_epoch() -> datetime | None:
@@ -213,8 +216,14 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
             result.pages_by_kind, result.static_files = Counter(page.kind for page in pages), len(inputs.statics)
             valid = valid_between(site, inputs.now)
             saving = None
+            # The search index, made again only when an article's document differs (search.py).
+            docs = documents(site, renderer.url, renderer.long_date) if inputs.config.search else None
+            search_digest = index_digest(docs, inputs.config.language) if docs is not None else ""
+            memo = read_memo(cache_folder) if cache is not None and docs is not None else None
+            search_known = {} if docs is None else memo[1] if memo is not None and memo[0] == search_digest else None
             files = ({page.path: sha for page, (_, sha) in zip(pages, known)} | static_digests  # type: ignore[misc]
-                     if cache is not None and all(sha for _, sha in known) else None)
+                     | (search_known or {})
+                     if cache is not None and all(sha for _, sha in known) and search_known is not None else None)
             if files is not None and staging.is_current(files):
                 # Every file is known and already in place: swapping in an identical tree would
                 # only cost a link and an unlink per file. The staging folder is dropped unused.
@@ -226,6 +235,9 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
                     raise ContentError(problems)
                 for path, data in static_bytes.items():
                     staging.write(path, data)
+                if docs is not None:
+                    result.search_files = _stage_search(staging, docs, inputs.config.language, search_known, result)
+                del docs
                 # The model and the plan (some 150 MB at 10,000 articles) are done with: what follows
                 # reuses their memory instead of adding to the build's peak.
                 del site, pages, known, renderer
@@ -240,6 +252,8 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
                 result.changed = staging.changed_paths()
                 files = staging.files
             if cache is not None:
+                if search_digest:
+                    write_memo(cache_folder, search_digest, result.search_files or search_known or {})
                 if fingerprint:
                     cache.keep_build(BuildMemo(fingerprint, files_digest(files), result.summary,
                                                result.pages_by_kind, result.static_files, valid))
@@ -249,6 +263,18 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
         raise UsageError(Problem(f"cannot write{where}: {exc.strerror or exc}", field="--output")) from None
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _stage_search(staging: Staging, docs: dict[str, str], language: str, known: dict[str, str] | None,
+                  result: BuildResult) -> dict[str, str]:
+    """The search index's files staged: linked from the previous build when its documents are the
+    same, else made by Pagefind."""
+    if known is not None and all(staging.reuse(path, sha) for path, sha in known.items()):
+        return known
+    started = time.perf_counter()
+    made = make_index(docs, language)
+    result.search_seconds = time.perf_counter() - started
+    return {path: staging.write(path, data) for path, data in made.items()}
 
 
 def _fingerprint(inputs: Inputs, site_dir: Path, salt: str, templates: str, statics_key: str,
