@@ -106,11 +106,11 @@ async function run() {
   if (wanted.get("sort") === "date") options.sort = { date: "desc" };
   const found = await pagefind.search(term || null, options);
   if (number !== search) return;
-  shown = found.results;
+  const count = found.results.length;
+  shown = [...found.results];
   list.replaceChildren();
   await showMore();
   if (number !== search) return;
-  const count = found.results.length;
   const words = term ? ` for “${term}”` : "";
   status.textContent = count ? `${count} ${count === 1 ? "article" : "articles"}${words}` : `No articles${words}`;
   drawFilters(term ? found.totalFilters : await pagefind.filters(), wanted);
@@ -129,9 +129,9 @@ async function start() {
     status.textContent = "Search could not be loaded. Browse the sections and topics instead.";
     return;
   }
-  // Checked filters from a shared address are drawn (and so sent) before the first search.
-  drawFilters(Object.fromEntries(Object.keys(FILTERS).map((name) =>
-    [name, Object.fromEntries(wanted.getAll(name).map((value) => [value, 0]))])), wanted);
+  // Loads every filter's chunk, without which a search counts no filter values. Checked filters
+  // from a shared address are drawn (and so sent) before the first search.
+  drawFilters(await pagefind.filters(), wanted);
   let timer;
   form.addEventListener("submit", (event) => { event.preventDefault(); run(); });
   form.addEventListener("input", (event) => {
