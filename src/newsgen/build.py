@@ -193,6 +193,8 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
                     and staging.is_current(staging.previous)):
                 # Same inputs as the build that made this folder, which is as it left it: the same site.
                 result.summary, result.pages_by_kind, result.static_files = last.summary, last.pages, last.statics
+                memo = read_memo(cache_folder) if inputs.config.search else None
+                result.search_files = memo[1] if memo is not None else {}
                 result.seconds = time.perf_counter() - started
                 return result
             staging.prepare()

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Awaitable, Callable
 from importlib import metadata
 from pathlib import Path
@@ -157,3 +158,20 @@ def write_memo(cache_folder: Path, digest: str, files: dict[str, str]) -> None:
     temporary = cache_folder / f".{MEMO_FILE}.{os.getpid()}"
     temporary.write_text(json.dumps({"digest": digest, "files": files}), encoding="utf-8")
     os.replace(temporary, cache_folder / MEMO_FILE)
+
+
+class PreviewIndex:
+    """Search in `newsgen serve`: the index of a snapshot's articles, made when a page first asks for
+    it, in memory, and made again only when an article's document changed since the last one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._made: tuple[str, dict[str, bytes]] = ("", {})
+
+    def files(self, site: Site, url: Callable[[str], str], long_date: Callable[..., str]) -> dict[str, bytes]:
+        docs = documents(site, url, long_date)
+        digest = index_digest(docs, site.config.language)
+        with self._lock:  # one Pagefind run at a time; requests that wait get its result
+            if self._made[0] != digest:
+                self._made = (digest, make_index(docs, site.config.language))
+            return self._made[1]
