@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -36,6 +37,10 @@ SEARCH_PAGE = "search/index.html"
 UNUSED = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.")
 HEADLINE_WEIGHT = 10  # Pagefind's highest; it weighs an <h1> 7 and body text 1
 T = TypeVar("T")
+# The API logs its complaints (a timeout waiting for a process that died) where an application that set
+# no logging up would get them printed raw: newsgen reports the failure itself. An application's own
+# handlers still receive them.
+logging.getLogger("pagefind").addHandler(logging.NullHandler())
 
 
 def document(article: Article, site: Site, url: Callable[[str], str], long_date: Callable[..., str]) -> str:
@@ -114,7 +119,8 @@ async def _run_pagefind(source: Path, output: Path, language: str) -> None:
 
     # force_language: one index in the site's language, whatever a body's markup says, so stemming fits
     config = IndexConfig(force_language=language.lower(), output_path=str(output))
-    async with PagefindService() as service:
+    service = await PagefindService().launch()
+    try:
         # The API reads the binary's answers in a task of its own and would wait for ever on an answer
         # from a process that died: each request also stops when that task does.
         helpers = asyncio.all_tasks() - {asyncio.current_task()}
@@ -123,13 +129,21 @@ async def _run_pagefind(source: Path, output: Path, language: str) -> None:
         if result.get("page_count") != sum(1 for _ in source.rglob("*.html")):
             raise _failed(f"it indexed {result.get('page_count')} of the articles")
         await _until_done(index.write_files(str(output)), helpers)
+    finally:
+        try:
+            await service.close()
+        except ProcessLookupError:  # it had stopped already: what went wrong is reported, not this
+            pass
 
 
 async def _until_done(work: Awaitable[T], helpers: set[asyncio.Task[object]]) -> T:
     job = asyncio.ensure_future(work)
     done, _ = await asyncio.wait({job, *helpers}, return_when=asyncio.FIRST_COMPLETED)
     if job in done:
-        return job.result()
+        try:
+            return job.result()
+        except ConnectionError:  # its pipe closed under the request
+            raise _failed("the pagefind process stopped") from None
     job.cancel()
     reasons = [repr(task.exception()) for task in done if not task.cancelled() and task.exception()]
     raise _failed("the pagefind process stopped" + (f" ({reasons[0]})" if reasons else ""))

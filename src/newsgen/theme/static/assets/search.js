@@ -105,22 +105,23 @@ async function run() {
   const options = { filters };
   if (wanted.get("sort") === "date") options.sort = { date: "desc" };
   const found = await pagefind.search(term || null, options);
+  const counts = term ? found.totalFilters : await pagefind.filters();
+  const first = await Promise.all(found.results.slice(0, PAGE).map((result) => result.data()));
   if (number !== search) return;
+  // All at once, the filters above the results first: nothing on screen moves twice.
+  drawFilters(counts, wanted);
   const count = found.results.length;
-  shown = [...found.results];
-  list.replaceChildren();
-  await showMore();
-  if (number !== search) return;
   const words = term ? ` for “${term}”` : "";
   status.textContent = count ? `${count} ${count === 1 ? "article" : "articles"}${words}` : `No articles${words}`;
-  drawFilters(term ? found.totalFilters : await pagefind.filters(), wanted);
+  list.replaceChildren(...first.map(card));
+  shown = found.results.slice(PAGE);
+  more.hidden = shown.length === 0;
 }
 
 async function start() {
   const wanted = new URLSearchParams(location.search);
   box.value = wanted.get("q") || "";
   form.elements.sort.value = wanted.get("sort") === "date" ? "date" : "";
-  form.querySelector(".search-sort").hidden = false;
   try {
     pagefind = await import(`${root.dataset.bundle}pagefind.js`);
     await pagefind.options({ baseUrl: root.dataset.base, excerptLength: 30 });
@@ -131,7 +132,9 @@ async function start() {
   }
   // Loads every filter's chunk, without which a search counts no filter values. Checked filters
   // from a shared address are drawn (and so sent) before the first search.
-  drawFilters(await pagefind.filters(), wanted);
+  const all = await pagefind.filters();
+  drawFilters(Object.fromEntries(Object.keys(FILTERS).map((name) =>
+    [name, Object.fromEntries(wanted.getAll(name).map((value) => [value, all[name]?.[value] || 0]))])), wanted);
   let timer;
   form.addEventListener("submit", (event) => { event.preventDefault(); run(); });
   form.addEventListener("input", (event) => {
