@@ -34,7 +34,7 @@ from .model import Site, SiteSummary, build_site, summarise, valid_between
 from .plan import Page, plan_site
 from .references import check_references
 from .render import TEMPLATES_DIR, THEME_DIR, Renderer
-from .search import documents, index_digest, make_index, read_memo, write_memo
+from .search import IndexMemo, documents, index_digest, make_index
 from .sitedir import require_site
 from .taxonomy import Taxonomy, load_taxonomy
 from .write import Staging, check_output_dir, digest
@@ -193,8 +193,8 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
                     and staging.is_current(staging.previous)):
                 # Same inputs as the build that made this folder, which is as it left it: the same site.
                 result.summary, result.pages_by_kind, result.static_files = last.summary, last.pages, last.statics
-                memo = read_memo(cache_folder) if inputs.config.search else None
-                result.search_files = memo[1] if memo is not None else {}
+                memo = IndexMemo.read(cache_folder) if inputs.config.search else None
+                result.search_files = memo.files if memo is not None else {}
                 result.seconds = time.perf_counter() - started
                 return result
             staging.prepare()
@@ -221,8 +221,11 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
             # The search index, made again only when an article's document differs (search.py).
             docs = documents(site, renderer.url, renderer.long_date) if inputs.config.search else None
             search_digest = index_digest(docs, inputs.config.language) if docs is not None else ""
-            memo = read_memo(cache_folder) if cache is not None and docs is not None else None
-            search_known = {} if docs is None else memo[1] if memo is not None and memo[0] == search_digest else None
+            memo = IndexMemo.read(cache_folder) if cache is not None and docs is not None else None
+            if memo is not None and memo.digest != search_digest:
+                memo = None
+            search_known = {} if docs is None else memo.files if memo is not None else None
+            result.search_files = search_known or {}
             files = ({page.path: sha for page, (_, sha) in zip(pages, known)} | static_digests  # type: ignore[misc]
                      | (search_known or {})
                      if cache is not None and all(sha for _, sha in known) and search_known is not None else None)
@@ -239,10 +242,9 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
                     staging.write(path, data)
                 if docs is not None:
                     result.search_files = _stage_search(staging, docs, inputs.config.language, search_known, result)
-                del docs
                 # The model and the plan (some 150 MB at 10,000 articles) are done with: what follows
                 # reuses their memory instead of adding to the build's peak.
-                del site, pages, known, renderer
+                del site, pages, known, renderer, docs
                 # The cache's stores are written by another process while this one swaps the tree in.
                 saving = Background(cache.save_stores) if cache is not None and BACKGROUND else None
                 try:
@@ -255,7 +257,8 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
                 files = staging.files
             if cache is not None:
                 if search_digest:
-                    write_memo(cache_folder, search_digest, result.search_files or search_known or {})
+                    seconds = result.search_seconds if result.search_seconds is not None else memo.seconds if memo else 0.0
+                    IndexMemo(search_digest, result.search_files, seconds).write(cache_folder)
                 if fingerprint:
                     cache.keep_build(BuildMemo(fingerprint, files_digest(files), result.summary,
                                                result.pages_by_kind, result.static_files, valid))

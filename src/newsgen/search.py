@@ -14,6 +14,7 @@ the API's reader takes one response off the pipe every 0.1 s, so a request per a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import logging
@@ -21,6 +22,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
@@ -120,10 +122,10 @@ async def _run_pagefind(source: Path, output: Path, language: str) -> None:
     # force_language: one index in the site's language, whatever a body's markup says, so stemming fits
     config = IndexConfig(force_language=language.lower(), output_path=str(output))
     service = await PagefindService().launch()
+    # The API reads the binary's answers in a task of its own and would wait for ever on an answer
+    # from a process that died: each request also stops when that task does.
+    helpers = asyncio.all_tasks() - {asyncio.current_task()}
     try:
-        # The API reads the binary's answers in a task of its own and would wait for ever on an answer
-        # from a process that died: each request also stops when that task does.
-        helpers = asyncio.all_tasks() - {asyncio.current_task()}
         index = await _until_done(service.create_index(config), helpers)
         result = await _until_done(index.add_directory(str(source)), helpers)
         if result.get("page_count") != sum(1 for _ in source.rglob("*.html")):
@@ -134,6 +136,9 @@ async def _run_pagefind(source: Path, output: Path, language: str) -> None:
             await service.close()
         except ProcessLookupError:  # it had stopped already: what went wrong is reported, not this
             pass
+        for task in helpers:  # taken, so that asyncio does not print it again as never retrieved
+            if task.done() and not task.cancelled():
+                task.exception()
 
 
 async def _until_done(work: Awaitable[T], helpers: set[asyncio.Task[object]]) -> T:
@@ -144,7 +149,8 @@ async def _until_done(work: Awaitable[T], helpers: set[asyncio.Task[object]]) ->
             return job.result()
         except ConnectionError:  # its pipe closed under the request
             raise _failed("the pagefind process stopped") from None
-    job.cancel()
+    # The request is left to the service's close(), which gives up on it: cancelled here, it would
+    # cancel the answer close() waits for, and close() would stop before it ends the process.
     reasons = [repr(task.exception()) for task in done if not task.cancelled() and task.exception()]
     raise _failed("the pagefind process stopped" + (f" ({reasons[0]})" if reasons else ""))
 
@@ -157,21 +163,29 @@ def _failed(reason: str) -> UsageError:
 MEMO_FILE = "search.json"
 
 
-def read_memo(cache_folder: Path) -> tuple[str, dict[str, str]] | None:
-    """(digest, files) of the index the last build made, from the cache folder; None if unreadable.
-    A build trusts no file on disk by it: each is linked only if the served site has it with that sha256."""
-    try:
-        data = json.loads((cache_folder / MEMO_FILE).read_text(encoding="utf-8"))
-        return str(data["digest"]), {str(path): str(sha) for path, sha in data["files"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
+@dataclass(frozen=True)
+class IndexMemo:
+    """The index the last build published, kept in the cache folder. A build trusts no file on disk by
+    it: each is linked only if the served site has it with that sha256."""
 
+    digest: str  # index_digest of its documents
+    files: dict[str, str]  # its files -> sha256
+    seconds: float  # what Pagefind took to make it (the bench reports it)
 
-def write_memo(cache_folder: Path, digest: str, files: dict[str, str]) -> None:
-    cache_folder.mkdir(parents=True, exist_ok=True)
-    temporary = cache_folder / f".{MEMO_FILE}.{os.getpid()}"
-    temporary.write_text(json.dumps({"digest": digest, "files": files}), encoding="utf-8")
-    os.replace(temporary, cache_folder / MEMO_FILE)
+    @staticmethod
+    def read(cache_folder: Path) -> IndexMemo | None:
+        try:
+            data = json.loads((cache_folder / MEMO_FILE).read_text(encoding="utf-8"))
+            return IndexMemo(str(data["digest"]), {str(path): str(sha) for path, sha in data["files"].items()},
+                             float(data["seconds"]))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def write(self, cache_folder: Path) -> None:
+        cache_folder.mkdir(parents=True, exist_ok=True)
+        temporary = cache_folder / f".{MEMO_FILE}.{os.getpid()}"
+        temporary.write_text(json.dumps(dataclasses.asdict(self)), encoding="utf-8")
+        os.replace(temporary, cache_folder / MEMO_FILE)
 
 
 class PreviewIndex:
