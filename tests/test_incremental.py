@@ -169,8 +169,8 @@ def test_the_article_pack_holds_one_sites_worth_and_is_rewritten_only_on_change(
     assert build(site, BuildOptions(output=output, now=NOW)).parsed == COUNT
     assert pack.stat().st_size < before.st_size
     assert sorted(p.name for p in cache.iterdir()) == ["analysis.pickle", "articles.pack", "build.pickle",
-                                                       "groups.pickle", "pages.json", "related.pickle", "spare",
-                                                       "templates"]
+                                                       "groups.pickle", "pages.json", "related.pickle",
+                                                       "search.json", "spare", "templates"]
 
 
 def folders(folder: Path) -> list[str]:
