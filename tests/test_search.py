@@ -255,9 +255,17 @@ def test_headlines_weigh_most_and_a_category_filter_narrows(browser: Browser, se
     narrowed = results(page, "2 articles")
     assert narrowed and all(section == "Business" for _, section in narrowed), narrowed
     assert len(narrowed) < len(everything)
+    assert page.evaluate("document.activeElement.value") == "Business"  # the focus stays on the checkbox
     shared, _ = open_search(browser, page.url)  # the shared address brings the same results back
     assert results(shared, "2 articles") == narrowed
     assert shared.is_checked("input[name=category][value=Business]")
+    page.uncheck("input[name=category][value=Business]")
+    page.select_option("#search-sort", "date")
+    page.wait_for_url(re.compile(r"sort=date"))
+    results(page, "“budget”")
+    page.wait_for_function("!location.search.includes('category')")
+    times = page.eval_on_selector_all(".search-results time", "nodes => nodes.map(n => n.dateTime)")
+    assert len(times) == 10 and times == sorted(times, reverse=True)  # newest first
 
 
 def test_a_hostile_headline_shows_as_text(browser: Browser, served: str) -> None:

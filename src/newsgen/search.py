@@ -58,7 +58,7 @@ def document(article: Article, site: Site, url: Callable[[str], str], long_date:
             f'<span data-pagefind-meta="section_url">{escape(url(section.url))}</span>'] if section else [])
         + [f'<span data-pagefind-meta="date">{escape(long_date(article.published))}</span>',
            f'<span data-pagefind-meta="datetime">{escape(article.published.at.isoformat())}</span>',
-           # whole seconds: Pagefind sorts numbers as numbers, and a value with a colon would be cut
+           # whole seconds: Pagefind sorts values that are all numbers as numbers, newest last
            f'<span data-pagefind-sort="date">{int(article.published.at.timestamp())}</span>'])
     return (f'<!DOCTYPE html><html lang="{escape(site.config.language)}"><body>'
             f'<h1 data-pagefind-weight="{HEADLINE_WEIGHT}">{escape(article.title)}</h1>'

@@ -54,6 +54,8 @@ function card(data) {
 }
 
 function drawFilters(counts, wanted) {
+  // Drawn afresh for every search: the checkbox a reader just toggled gets the focus back.
+  const focused = groups.contains(document.activeElement) ? document.activeElement : null;
   groups.replaceChildren();
   for (const [name, legend] of Object.entries(FILTERS)) {
     const values = Object.entries(counts[name] || {})
@@ -67,11 +69,13 @@ function drawFilters(counts, wanted) {
       const label = document.createElement("label");
       const input = Object.assign(document.createElement("input"), { type: "checkbox", name, value });
       input.checked = wanted.getAll(name).includes(value);
+      const again = focused && focused.name === name && focused.value === value;
       label.append(input, ` ${value} `, Object.assign(document.createElement("span"), {
         className: "count", textContent: `(${count})` }));
       const item = document.createElement("li");
       item.append(label);
       group.querySelector("ul").append(item);
+      if (again) queueMicrotask(() => input.focus());
     }
     groups.append(group);
   }
