@@ -250,6 +250,8 @@ def test_headlines_weigh_most_and_a_category_filter_narrows(browser: Browser, se
     assert len(everything) >= 10  # every newsroom story says "budget" in its body
     assert {title for title, _ in everything[:2]} == {"City council approves harbour budget after all-night session",
                                                       "Schools get a modest rise in next year's budget"}
+    assert not page.is_visible("input[name=category][value=Business]")  # folded away until asked for
+    page.click(".search-narrow summary")
     page.check("input[name=category][value=Business]")
     page.wait_for_url(re.compile(r"category=Business"))
     narrowed = results(page, "2 articles")
@@ -259,6 +261,7 @@ def test_headlines_weigh_most_and_a_category_filter_narrows(browser: Browser, se
     shared, _ = open_search(browser, page.url)  # the shared address brings the same results back
     assert results(shared, "2 articles") == narrowed
     assert shared.is_checked("input[name=category][value=Business]")
+    assert shared.is_visible("input[name=category][value=Business]")  # a shared filter is shown unfolded
     page.uncheck("input[name=category][value=Business]")
     page.select_option("#search-sort", "date")
     page.wait_for_url(re.compile(r"sort=date"))

@@ -137,6 +137,7 @@ async function start() {
   // Loads every filter's chunk, without which a search counts no filter values. Checked filters
   // from a shared address are drawn (and so sent) before the first search.
   const all = await pagefind.filters();
+  groups.parentElement.open = Object.keys(FILTERS).some((name) => wanted.has(name));
   drawFilters(Object.fromEntries(Object.keys(FILTERS).map((name) =>
     [name, Object.fromEntries(wanted.getAll(name).map((value) => [value, all[name]?.[value] || 0]))])), wanted);
   let timer;
