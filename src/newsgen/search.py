@@ -112,6 +112,11 @@ def make_index(docs: dict[str, str], language: str) -> dict[str, bytes]:
                     files[f"{SEARCH_DIR}/{path.relative_to(output).as_posix()}"] = path.read_bytes()
         if f"{SEARCH_DIR}/pagefind.js" not in files:
             raise _failed("it wrote no pagefind.js")
+        # Every file Pagefind writes has content: an empty one would be published as a broken index.
+        # (Seen once, in a test run on a heavily loaded machine, and not reproduced since.)
+        empty = [path for path, data in files.items() if not data]
+        if empty:
+            raise _failed(f"it wrote {empty[0]} empty")
         return dict(sorted(files.items()))
 
 
