@@ -7,8 +7,9 @@ tool, then rebuilds with newsgen after no change, after one article's body is ed
 after the cold build, then EDITS more times) and after that article's tags are changed (EDITS times).
 Each build is a separate process measured with wait4(): wall time, CPU time (user + sys of the
 process and the workers it waited for), peak resident memory of the largest single process, and the
-number and size of the files in the output folder afterwards. Prints one table, with ratios against
-Pelican's and Hugo's cold builds of the same run.
+number and size of the files in the output folder afterwards, and for newsgen the time Pagefind took to
+make the search index in that build (from newsgen's record of it in the cache folder) and the index's
+size. Prints one table, with ratios against Pelican's and Hugo's cold builds of the same run.
 Medians of R runs (default 3 below 5,000 articles, else 1), and of the repeated rebuilds within them.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import statistics
@@ -42,6 +44,10 @@ class Measure:
     rss_mib: float
     files: int
     output_mb: float  # bytes of the files written, in 10^6: what a host such as GitHub Pages (1 GB) counts
+    # newsgen's search index: Pagefind's time in that build (None: the index was reused), its files and MB
+    index_s: float | None = None
+    index_files: int = 0
+    index_mb: float = 0.0
 
 
 class ToolFailed(Exception):
@@ -77,6 +83,26 @@ def measure(command: list[str], cwd: Path, output: Path) -> Measure:
     return Measure(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, len(sizes), sum(sizes) / 1e6)
 
 
+def _index_memo(output: Path) -> dict | None:
+    """newsgen's record of the search index it published (search.py IndexMemo), from the cache folder."""
+    try:
+        return json.loads((output.parent / f".{output.name}.newsgen-cache" / "search.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def measure_newsgen(command: list[str], cwd: Path, output: Path) -> Measure:
+    """measure(), with the search index: Pagefind's time when this build made it, its files and size."""
+    before = _index_memo(output)
+    result = measure(command, cwd, output)
+    after = _index_memo(output)
+    if after is not None and (before is None or before["digest"] != after["digest"]):
+        result.index_s = after["seconds"]
+    sizes = [p.stat().st_size for p in (output / "pagefind").rglob("*") if p.is_file()]
+    result.index_files, result.index_mb = len(sizes), sum(sizes) / 1e6
+    return result
+
+
 def wipe(*paths: Path) -> None:
     for path in paths:
         if path.is_dir():
@@ -94,7 +120,7 @@ def newsgen_runs(site: Path, items: list[corpus.Item], run: int) -> dict[str, li
     output = site.parent / "newsgen-out"
     wipe(output, output.parent / f".{output.name}.newsgen-cache")
     command = [str(NEWSGEN), "build", str(site), "-o", str(output), "-q"]
-    results = {"cold": [measure(command, site, output)], "no change": [measure(command, site, output)]}
+    results = {"cold": [measure_newsgen(command, site, output)], "no change": [measure_newsgen(command, site, output)]}
     item = items[len(items) // 2]
     path = site / "content" / f"{item.date:%Y}" / f"{item.slug}.md"
     original = path.read_bytes()
@@ -102,14 +128,14 @@ def newsgen_runs(site: Path, items: list[corpus.Item], run: int) -> dict[str, li
         for edit in range(EDITS + 1):
             path.write_bytes(original + f"\nA correction was added in run {run}, edit {edit}.\n".encode())
             scenario = "first edit after cold" if edit == 0 else "one body edited"
-            results.setdefault(scenario, []).append(measure(command, site, output))
+            results.setdefault(scenario, []).append(measure_newsgen(command, site, output))
         text = original.decode()
         old_tags = f"tags: {corpus._yaml_list(item.tags)}"
         assert old_tags in text
         for edit in range(EDITS):
             new_tags = corpus._yaml_list((*item.tags[:-1], f"Run {run} edit {edit}"))
             path.write_text(text.replace(old_tags, f"tags: {new_tags}"), encoding="utf-8")
-            results.setdefault("one article's tags changed", []).append(measure(command, site, output))
+            results.setdefault("one article's tags changed", []).append(measure_newsgen(command, site, output))
     finally:
         path.write_bytes(original)
     return results
@@ -129,8 +155,10 @@ def hugo_run(site: Path) -> Measure:
 
 
 def median(measures: list[Measure]) -> Measure:
+    made = [m.index_s for m in measures if m.index_s is not None]
     return Measure(statistics.median(m.wall for m in measures), statistics.median(m.cpu for m in measures),
-                   max(m.rss_mib for m in measures), measures[-1].files, measures[-1].output_mb)
+                   max(m.rss_mib for m in measures), measures[-1].files, measures[-1].output_mb,
+                   statistics.median(made) if made else None, measures[-1].index_files, measures[-1].index_mb)
 
 
 def bench_size(n: int, runs: int) -> dict[tuple[str, str], Measure]:
@@ -161,20 +189,27 @@ def bench_size(n: int, runs: int) -> dict[tuple[str, str], Measure]:
 
 def table(results: dict[int, dict[tuple[str, str], Measure]], runs: dict[int, int]) -> str:
     head = f"{'articles':>8}  {'tool':8} {'build':27} {'wall s':>7} {'CPU s':>7} {'peak MiB':>8} {'files':>6} " \
-           f"{'out MB':>7}  {'÷Pelican':>8} {'÷Hugo':>6}"
+           f"{'out MB':>7}  {'÷Pelican':>8} {'÷Hugo':>6}  {'index s':>7} {'index MB':>8}"
     lines = [head, "-" * len(head)]
     for n, rows in results.items():
         pelican, hugo = rows.get(("Pelican", "cold")), rows.get(("Hugo", "cold"))
         for (tool, scenario), m in rows.items():
             versus = [f"{m.wall / other.wall:{width}.2f}" if other else f"{'failed':>{width}}"
                       for other, width in ((pelican, 8), (hugo, 6))]
+            index = ""
+            if m.index_files:
+                index = f"  {m.index_s:7.2f}" if m.index_s is not None else f"  {'reused':>7}"
+                index += f" {m.index_mb:8.1f}"
             lines.append(f"{n:>8}  {tool:8} {scenario:27} {m.wall:7.2f} {m.cpu:7.2f} {m.rss_mib:8.0f} {m.files:6} "
-                         f"{m.output_mb:7.1f}  " + " ".join(versus))
+                         f"{m.output_mb:7.1f}  " + " ".join(versus) + index)
         lines.append("")
     lines.append(f"wall and CPU: medians of {', '.join(f'{r} run(s) at {n}' for n, r in runs.items())} "
                  f"(\"one body edited\" and \"tags changed\": {EDITS} rebuilds a run); peak: largest single process; "
                  "÷: wall time over that tool's cold build in the same run; files, out MB: the output folder after "
-                 "that build (hidden files such as newsgen's manifest not counted), MB = 10^6 bytes of files")
+                 "that build (hidden files such as newsgen's manifest not counted), MB = 10^6 bytes of files; "
+                 "index s: Pagefind's wall time making the search index in that build (included in wall; "
+                 "reused: no article's document changed), index MB: the index's files (pagefind/, in files and "
+                 "out MB too)")
     sizes = sorted(results)
     if len(sizes) >= 2:
         small, large = sizes[0], sizes[-1]

@@ -11,7 +11,7 @@ import lxml.html
 import pytest
 import requests
 
-from conftest import REPO, SITES, article, run_newsgen
+from conftest import REPO, SITES, article, build_files, run_newsgen
 
 SEED = Path(__file__).parent / "fixtures" / "seed-000_443a8f7d1b54f9b3.txt"  # a verbatim copy of the seed
 ARTICLE_URL = "2021/05/25/biden-putin-geneva-summit/"
@@ -226,7 +226,7 @@ def test_same_input_gives_byte_identical_output(tmp_path: Path) -> None:
         out = tmp_path / name / "build"
         result = run_newsgen("build", SITES / "newsroom", "-o", out, env={"SOURCE_DATE_EPOCH": "1710000000"})
         assert result.returncode == 0, result.stderr
-        outputs.append({p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
+        outputs.append(build_files(out))
     assert outputs[0] == outputs[1]
     assert len(outputs[0]) > 40
 

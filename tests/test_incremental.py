@@ -13,7 +13,7 @@ from newsgen.build import PARALLEL_MIN, BuildOptions, BuildResult, build
 from newsgen.errors import ContentError
 from newsgen.cache import cache_dir
 
-from conftest import article
+from conftest import article, build_files
 
 NOW = datetime(2024, 6, 1, tzinfo=timezone.utc)
 CATEGORIES = ["World", "Politics", "Science", "Culture"]
@@ -30,8 +30,8 @@ def story(number: int, tags: list[str] | None = None, body: str | None = None) -
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file of a build folder, names and contents."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every file of a build folder, names and contents (what Pagefind does not keep stable aside)."""
+    return build_files(folder)
 
 
 def clean_build(site: Path, folder: Path, **options: object) -> dict[str, bytes]:
@@ -170,7 +170,8 @@ def test_the_article_pack_holds_one_sites_worth_and_is_rewritten_only_on_change(
     assert pack.stat().st_size < before.st_size
     assert sorted(p.name for p in cache.iterdir()) == ["analysis.pickle", "articles.pack", "build.pickle",
                                                        "groups.pickle", "pages.pickle", "related.pickle",
-                                                       "served.stats", "spare", "spare.stats", "templates"]
+                                                       "search.json", "served.stats", "spare", "spare.stats",
+                                                       "templates"]
 
 
 def folders(folder: Path) -> list[str]:

@@ -34,6 +34,7 @@ from .model import Site, SiteSummary, build_site, summarise, valid_between
 from .plan import Page, plan_site
 from .references import check_references
 from .render import TEMPLATES_DIR, THEME_DIR, Renderer
+from .search import IndexMemo, documents, index_digest, make_index
 from .sitedir import require_site
 from .taxonomy import Taxonomy, load_taxonomy
 from .write import Stat, Staging, check_output_dir, digest
@@ -72,6 +73,8 @@ class BuildResult:
     changed: list[str] = field(default_factory=list)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # one line each for the log: what the build did about its cache
+    search_files: dict[str, str] = field(default_factory=dict)  # the search index's files -> sha256
+    search_seconds: float | None = None  # the time Pagefind took; None when the index was reused or is off
 
 
 def source_date_epoch() -> datetime | None:
@@ -199,6 +202,8 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
                     and staging.is_current(staging.previous.files)):
                 # Same inputs as the build that made this folder, which is as it left it: the same site.
                 result.summary, result.pages_by_kind, result.static_files = last.summary, last.pages, last.statics
+                memo = IndexMemo.read(cache_folder) if inputs.config.search else None
+                result.search_files = memo.files if memo is not None else {}
                 result.seconds = time.perf_counter() - started
                 return result
             staging.prepare()
@@ -222,8 +227,17 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
             result.pages_by_kind, result.static_files = Counter(page.kind for page in pages), len(inputs.statics)
             valid = valid_between(site, inputs.now)
             saving = None
+            # The search index, made again only when an article's document differs (search.py).
+            docs = documents(site, renderer.url, renderer.long_date) if inputs.config.search else None
+            search_digest = index_digest(docs, inputs.config.language) if docs is not None else ""
+            memo = IndexMemo.read(cache_folder) if cache is not None and docs is not None else None
+            if memo is not None and memo.digest != search_digest:
+                memo = None
+            search_known = {} if docs is None else memo.files if memo is not None else None
+            result.search_files = search_known or {}
             files = ({page.path: sha for page, (_, sha) in zip(pages, known)} | static_digests  # type: ignore[misc]
-                     if cache is not None and all(sha for _, sha in known) else None)
+                     | (search_known or {})
+                     if cache is not None and all(sha for _, sha in known) and search_known is not None else None)
             if files is not None and staging.is_current(files):
                 # Every file is known and already in place: swapping in an identical tree would
                 # only cost a link and an unlink per file. The staging folder is dropped unused.
@@ -235,9 +249,11 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
                     raise ContentError(problems)
                 for path, data in static_bytes.items():
                     staging.write(path, data)
+                if docs is not None:
+                    result.search_files = _stage_search(staging, docs, inputs.config.language, search_known, result)
                 # The model and the plan (some 150 MB at 10,000 articles) are done with: what follows
                 # reuses their memory instead of adding to the build's peak.
-                del site, pages, known, renderer
+                del site, pages, known, renderer, docs
                 # The cache's stores are written by another process while this one swaps the tree in.
                 saving = Background(cache.save_stores) if cache is not None and BACKGROUND else None
                 try:
@@ -249,6 +265,9 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
                 result.changed = staging.changed_paths()
                 files = staging.files
             if cache is not None:
+                if search_digest:
+                    seconds = result.search_seconds if result.search_seconds is not None else memo.seconds if memo else 0.0
+                    IndexMemo(search_digest, result.search_files, seconds).write(cache_folder)
                 if fingerprint:
                     cache.keep_build(BuildMemo(fingerprint, files_digest(files), result.summary,
                                                result.pages_by_kind, result.static_files, valid))
@@ -258,6 +277,18 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
         raise UsageError(Problem(f"cannot write{where}: {exc.strerror or exc}", field="--output")) from None
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _stage_search(staging: Staging, docs: dict[str, str], language: str, known: dict[str, str] | None,
+                  result: BuildResult) -> dict[str, str]:
+    """The search index's files staged: linked from the previous build when its documents are the
+    same, else made by Pagefind."""
+    if known is not None and all(staging.reuse(path, sha) for path, sha in known.items()):
+        return known
+    started = time.perf_counter()
+    made = make_index(docs, language)
+    result.search_seconds = time.perf_counter() - started
+    return {path: staging.write(path, data) for path, data in made.items()}
 
 
 def _fingerprint(inputs: Inputs, site_dir: Path, salt: str, templates: str, statics_key: str,

@@ -59,6 +59,7 @@ class SiteConfig:
     allow_raw_html: bool = False
     social_cards: bool = True  # draw a 1200x630 PNG card for og:image when an article has no picture
     relative_urls: bool = False  # links from each page to the next as ../x/index.html: opens from disk
+    search: bool = True  # a Pagefind index of the articles and a /search/ page (search.py)
     keep: tuple[str, ...] = ()  # files in the output folder a deployment needs (CNAME, .nojekyll)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -222,6 +223,7 @@ _CONVERTERS = {
     "allow_raw_html": _bool,
     "social_cards": _bool,
     "relative_urls": _bool,
+    "search": _bool,
     "keep": _keep,
     "extra": _mapping,
 }

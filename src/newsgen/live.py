@@ -38,13 +38,14 @@ from .build import (STATIC_DIR, ArticleValue, BuildOptions, load_articles, parse
                     source_date_epoch, static_files)
 from .config import SiteConfig
 from .content import SourceArticle, find_sources
-from .errors import ContentError, Problem
+from .errors import ContentError, NewsgenError, Problem
 from .formats import is_hugo_project
 from .markup import MarkdownRenderer
 from .model import Article, Redirect, Site, Term, build_site
 from .plan import Feed, Page, check_collisions, plan_site
 from .references import check_references
 from .render import Renderer
+from .search import SEARCH_DIR, PreviewIndex
 from .taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy
 from .urls import output_path, slugify
 from .watch import CONFIG_FILE
@@ -165,10 +166,12 @@ class Snapshot:
     now: datetime
     known_references: References | None = None  # made on first use (see `references`)
     swaps: Swaps = field(default_factory=Swaps)
+    search: PreviewIndex | None = None  # the search index's files, made on first use (see `search_files`)
     _memo: OrderedDict[str, bytes] = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _made: dict[str, References] = field(default_factory=dict, repr=False)
+    _made: dict[str, Any] = field(default_factory=dict, repr=False)
     _making: threading.Lock = field(default_factory=threading.Lock, repr=False)  # not _lock: requests go on
+    _searching: threading.Lock = field(default_factory=threading.Lock, repr=False)  # nor _making: a patch goes on
 
     @property
     def base_path(self) -> str:
@@ -185,7 +188,22 @@ class Snapshot:
                 self._made["references"] = References.of(self.pages.values())
             return self._made["references"]
 
+    def search_files(self) -> dict[str, bytes]:
+        """The search index this snapshot's articles make, as `newsgen build` writes it under pagefind/.
+        Made when a page first asks for a file of it, so a save costs no indexing until a search."""
+        if self.search is None:
+            return {}
+        with self._searching:
+            if "search" not in self._made:
+                try:
+                    self._made["search"] = self.search.files(self.site, self.renderer.url, self.renderer.long_date)
+                except NewsgenError as exc:  # Pagefind failed: shown like a page that does not render
+                    raise ContentError(exc.problems) from None
+            return self._made["search"]
+
     def __contains__(self, path: str) -> bool:
+        if path.startswith(f"{SEARCH_DIR}/") and self.search is not None:
+            return path in self.search_files()
         return path in self.statics or path in self.pages
 
     def read(self, path: str) -> bytes | None:
@@ -193,6 +211,8 @@ class Snapshot:
         Raises ContentError when the page does not render."""
         if path in self.statics:
             return self.statics[path]
+        if path.startswith(f"{SEARCH_DIR}/") and self.search is not None:
+            return self.search_files().get(path)
         page = self.pages.get(path)
         if page is None:
             return None
@@ -226,6 +246,7 @@ class LiveSite:
     _site_statics: frozenset[str] = frozenset()
     _bytecode: _Bytecode = field(default_factory=_Bytecode)
     _markdown: MarkdownRenderer | None = None
+    _search: PreviewIndex = field(default_factory=PreviewIndex)
 
     def update(self, changed: Iterable[str] | None = None, number: int | None = None) -> Snapshot:
         """The next snapshot after `changed` (site-relative paths; None: reload everything), numbered
@@ -284,7 +305,7 @@ class LiveSite:
             raise ContentError(problems)
 
         snapshot = Snapshot(number, site, dict(sources), pages, statics, self._renderer(site, statics), now,
-                            references, swaps)
+                            references, swaps, self._search if self.config.search else None)
         # Render before publishing what a broken edit would break first: the pages of the changed
         # articles (the editor is looking at one, so this also warms the reload) and, after a
         # template or settings change or a new model, one page of every template.

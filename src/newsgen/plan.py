@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import ContentError, Problem
 from .model import Article, Site
+from .search import SEARCH_DIR, SEARCH_PAGE
 from .urls import output_path, paginated
 
 FEED_FORMATS = (("atom", "feed.xml"), ("rss", "rss.xml"), ("json", "feed.json"))
@@ -30,7 +31,7 @@ RELATED_COUNT = 4
 class Page:
     path: str  # output file, relative to the build folder
     url: str  # site-relative URL path
-    kind: str  # article, home, category, tag, author, categories, tags, 404, redirect, feed, sitemap, robots, card
+    kind: str  # article, home, category, tag, author, categories, tags, 404, redirect, feed, sitemap, robots, card, search
     template: str
     source: str  # what asked for this file, for collision messages
     context: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
@@ -191,6 +192,8 @@ def plan_site(site: Site, reference: datetime | None = None, related: RelatedTab
                       {"kind": "tag", "terms": site.tags}))
     pages += _feed_pages(home_feed, "the site feed")
     pages.append(Page("404.html", "404.html", "404", "404.html", "the 404 page"))
+    if config.search:
+        pages.append(Page(SEARCH_PAGE, "search/", "search", "search.html", "the search page"))
     for redirect in site.redirects:
         pages.append(Page(output_path(redirect.url), redirect.url, "redirect", "redirect.html", redirect.source,
                           {"redirect": redirect}))
@@ -217,6 +220,13 @@ def plan_site(site: Site, reference: datetime | None = None, related: RelatedTab
     pages.append(Page("robots.txt", "robots.txt", "robots", "robots.txt", "robots.txt",
                       {"news_sitemap": bool(news)}))
     check_collisions(pages, others)
+    if config.search:  # the index's files are known only once Pagefind wrote them: keep their folder free
+        taken = [p.source for p in pages if p.path.startswith(f"{SEARCH_DIR}/")]
+        taken += [source for path, source in (others or {}).items() if path.startswith(f"{SEARCH_DIR}/")]
+        if taken:
+            raise ContentError([Problem(f"writes into {SEARCH_DIR}/, the folder of the search index",
+                                        path=source if source.endswith(".md") or "/" in source else None,
+                                        hint="give it another slug, or set `search: false`") for source in taken])
     return pages
 
 
