@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from newsgen import build as build_module
-from newsgen.build import PARALLEL_MIN, START_METHOD, BuildOptions, BuildResult, build
+from newsgen.background import START_METHOD, threads
+from newsgen.build import PARALLEL_MIN, BuildOptions, BuildResult, build
 from newsgen.errors import ContentError
 from newsgen.cache import cache_dir
 
@@ -483,7 +485,7 @@ def test_workers_start_from_the_initializer_under_each_start_method(method: str)
 
 def test_the_start_method_is_fork_only_for_a_single_thread_on_linux(monkeypatch) -> None:
     monkeypatch.delenv(START_METHOD, raising=False)
-    expected = "fork" if sys.platform == "linux" and build_module._threads() == 1 else None
+    expected = "fork" if sys.platform == "linux" and threads() == 1 else None
     if expected:
         assert build_module.start_method() == "fork"
     stop = threading.Event()
@@ -504,3 +506,40 @@ def test_an_unknown_start_method_is_a_usage_error(site: Path, tmp_path: Path) ->
     assert result.returncode == 2, result.stderr
     assert START_METHOD in result.stderr and "'vfork'" in result.stderr and "forkserver" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+class _Collects(build_module._Work):
+    def __call__(self, chunk):  # type: ignore[no-untyped-def]
+        return [gc.isenabled() for _ in chunk]
+
+
+@pytest.mark.parametrize("method", START_METHODS)
+def test_workers_collect_cycles_though_the_build_does_not(method: str) -> None:
+    with build_module._no_cycle_collection():
+        assert not gc.isenabled()
+        assert all(build_module._run(_Collects(), list(range(100)), 2, method, "test", None))
+    assert gc.isenabled()
+
+
+def test_the_cycle_collector_is_on_again_after_every_build(site: Path, make_site, tmp_path: Path) -> None:
+    """build() turns the collector off for itself only (_no_cycle_collection): after a cold build, one
+    that changed nothing, one that failed on content and one that failed on a bad setting."""
+    assert gc.isenabled()
+    output = tmp_path / "out" / "build"
+    build(site, BuildOptions(output=output, now=NOW))
+    assert gc.isenabled()
+    build(site, BuildOptions(output=output, now=NOW))  # nothing changed: the early return
+    assert gc.isenabled()
+    broken = make_site({"content/bad.md": "---\ntitle: [unclosed\n---\nBody.\n"})
+    with pytest.raises(ContentError):
+        build(broken, BuildOptions(output=tmp_path / "broken" / "build", now=NOW))
+    assert gc.isenabled()
+    with pytest.raises(Exception):
+        build(site, BuildOptions(output=site / "content" / "inside", now=NOW))  # refused output folder
+    assert gc.isenabled()
+    gc.disable()  # and a caller's own choice is left as it was
+    try:
+        build(site, BuildOptions(output=output, now=NOW))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -11,8 +11,6 @@ import gc
 import multiprocessing
 import os
 import pickle
-import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -24,7 +22,7 @@ from pathlib import Path
 
 from . import __version__
 from . import config as config_module
-from .background import BACKGROUND, Background
+from .background import Background, forks, start_method
 from .cache import (BuildMemo, Cache, PageDigests, Uncacheable, cache_dir, code_digest, files_digest, hash_parts,
                     template_digest)
 from .config import SiteConfig
@@ -120,7 +118,7 @@ def read_inputs(site_dir: Path, options: BuildOptions, cache: Cache | None = Non
     now = options.now or epoch or datetime.now(timezone.utc)
     taxonomy = load_taxonomy(site_dir)
     files = None
-    if cache is not None and BACKGROUND:
+    if cache is not None and forks():
         # Reading and digesting every article file is mostly the file system's time: another process
         # does it while this one unpickles the article pack, which any build that changed something
         # needs (a build that changed nothing wastes that, on the other core). Should the other
@@ -154,10 +152,16 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
 
 @contextmanager
 def _no_cycle_collection() -> Iterator[None]:
-    """Python's cycle collector off for the build. A build makes millions of objects (the model, the
-    plan, the digests), keeps them to its end and makes no reference cycles among them: the collector
-    would walk the whole, growing heap again and again for nothing (0.5 s of a 5 s rebuild at 10,000
-    articles). Forked workers collect what they make themselves (see _run)."""
+    """Python's cycle collector off for build() and on again after it, whatever way it ends.
+
+    The one process-wide switch newsgen throws, for a measured gain. A build makes millions of
+    objects (the model, the plan, the digests), keeps them to its end and makes no reference
+    cycles among them: the collector walks the whole, growing heap again and again for nothing.
+    Measured at 10,000 articles (bench/corpus.py, one run each, CPU of the build and its workers,
+    on a busy 2-core machine): no change 0.91 s against 1.00 s with the collector on, one edit 2.05 s
+    against 2.47 s and 3.10 s against 3.25 s, a cold build the same (33 s: its work is in workers,
+    which collect, see _start_worker); at 1,000 articles a cold build 3.5 s against 3.7-3.9 s.
+    A thread that runs meanwhile (serve's) only has its cycles collected later."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -233,7 +237,7 @@ def _build(site_dir: Path, options: BuildOptions) -> BuildResult:
                 # reuses their memory instead of adding to the build's peak.
                 del site, pages, known, renderer
                 # The cache's stores are written by another process while this one swaps the tree in.
-                saving = Background(cache.save_stores) if cache is not None and BACKGROUND else None
+                saving = Background(cache.save_stores) if cache is not None and forks() else None
                 try:
                     staging.commit()
                 finally:
@@ -268,39 +272,8 @@ def _fingerprint(inputs: Inputs, site_dir: Path, salt: str, templates: str, stat
 
 # --- parallel work ---------------------------------------------------------------------------
 # A worker receives what it needs through the pool's initializer (see _Work): nothing is left in a
-# module global for it to find, so workers start the same way under any start method.
-START_METHOD = "NEWSGEN_START_METHOD"  # fork, forkserver or spawn; see start_method()
-
-
-def start_method() -> str:
-    """How worker processes start: NEWSGEN_START_METHOD when set, else `fork` on Linux when this
-    process runs a single thread (a build from the command line), else `forkserver` where the
-    system has it, else `spawn`.
-
-    fork is the fastest (measured in README "Performance": a forked worker inherits the model and
-    the plan, where one started by forkserver or spawn receives them pickled), and is safe with a
-    single thread. A process that runs others (`newsgen serve`'s HTTP threads) must not fork:
-    a lock another thread holds is copied held, and Python 3.12+ warns about it. macOS's system
-    libraries are not fork-safe at all, whence its default of spawn."""
-    chosen = os.environ.get(START_METHOD, "").strip().lower()
-    available = multiprocessing.get_all_start_methods()
-    if chosen:
-        if chosen not in available:
-            raise UsageError(Problem(f"expected one of {', '.join(available)}, got {chosen!r}", field=START_METHOD))
-        return chosen
-    if sys.platform == "linux" and "fork" in available and _threads() == 1:
-        return "fork"
-    return "forkserver" if "forkserver" in available else "spawn"
-
-
-def _threads() -> int:
-    """Threads of this process, those of C libraries too where the system tells (Linux)."""
-    try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:
-        return threading.active_count()
-
-
+# module global for it to find, so workers start the same way under any start method (START_METHOD,
+# background.start_method).
 def _workers(options: BuildOptions, items: int, method: str, ship: int = 0) -> int:
     """How many worker processes for `items` items; 1 means in this process. `ship`: how many items'
     worth of work it costs a worker started by forkserver or spawn to receive its inputs."""
@@ -336,7 +309,7 @@ _worker_job: _Work | None = None
 
 def _start_worker(work: _Work) -> None:
     global _worker_job
-    gc.enable()  # a forked worker inherits the build's switch (_no_cycle_collection): Markdown and Jinja make cycles
+    gc.enable()  # a forked worker inherits _no_cycle_collection's switch: Markdown and Jinja make cycles
     work.start()
     _worker_job = work
 
