@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from newsgen import build as build_module
+from newsgen import background
 from newsgen.background import START_METHOD, threads
 from newsgen.build import PARALLEL_MIN, BuildOptions, BuildResult, build
 from newsgen.errors import ContentError
@@ -229,6 +230,7 @@ def test_the_first_changed_build_after_a_cold_one_starts_from_the_served_files_a
     assert folders(output) == folders(clean / "build")
 
 
+@pytest.mark.skipif(not background.BACKGROUND, reason="the served files are linked ahead only where Background forks")
 def test_links_made_for_a_build_that_then_finds_everything_current_become_the_spare(site: Path,
                                                                                     tmp_path: Path) -> None:
     """A changed build links the served files in the background (write.Staging.prepare) before it knows
