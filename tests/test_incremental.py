@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
 import os
+import threading
 import shutil
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from newsgen import build as build_module
+from newsgen import background
+from newsgen.background import START_METHOD, threads
 from newsgen.build import PARALLEL_MIN, BuildOptions, BuildResult, build
 from newsgen.errors import ContentError
 from newsgen.cache import cache_dir
 
-from conftest import article, build_files
+from conftest import article, build_files, run_newsgen
 
 NOW = datetime(2024, 6, 1, tzinfo=timezone.utc)
 CATEGORIES = ["World", "Politics", "Science", "Culture"]
 TAGS = ["Zürich", "Energy", "Courts", "Москва", "Elections", "Rail", "Space", "AI", "Farming"]
+START_METHODS = [m for m in ("fork", "forkserver", "spawn") if m in multiprocessing.get_all_start_methods()]
 COUNT = PARALLEL_MIN + 16  # enough work that the parallel path runs on a clean build
 
 
@@ -48,11 +56,24 @@ def site(make_site) -> Path:
     return make_site(files)
 
 
-def test_parallel_and_serial_builds_are_identical(site: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("method", START_METHODS)
+def test_parallel_and_serial_builds_are_identical(site: Path, tmp_path: Path, monkeypatch, method: str) -> None:
+    """Under every start method the workers parse and render what a serial build does, byte for byte:
+    they get everything through the pool's initializer, pickled for forkserver and spawn."""
     serial = clean_build(site, tmp_path / "serial", jobs=1, cache=False)
+    monkeypatch.setenv(START_METHOD, method)
+    steps = []
+    real_run = build_module._run
+
+    def run(work, items, workers, chosen, step, progress):  # type: ignore[no-untyped-def]
+        steps.append((step, workers, chosen))
+        return real_run(work, items, workers, chosen, step, progress)
+
+    monkeypatch.setattr(build_module, "_run", run)
     parallel = clean_build(site, tmp_path / "parallel", jobs=2)
     assert serial == parallel
     assert any(path.endswith("index.html") for path in serial)
+    assert steps == [("articles", 2, method), ("pages", 2, method)]  # both steps ran in two workers
 
 
 def test_incremental_rebuilds_match_clean_builds_byte_for_byte(site: Path, tmp_path: Path) -> None:
@@ -210,6 +231,7 @@ def test_the_first_changed_build_after_a_cold_one_starts_from_the_served_files_a
     assert folders(output) == folders(clean / "build")
 
 
+@pytest.mark.skipif(not background.BACKGROUND, reason="the served files are linked ahead only where Background forks")
 def test_links_made_for_a_build_that_then_finds_everything_current_become_the_spare(site: Path,
                                                                                     tmp_path: Path) -> None:
     """A changed build links the served files in the background (write.Staging.prepare) before it knows
@@ -438,3 +460,90 @@ def test_a_strict_build_fails_on_warnings_though_nothing_changed(make_site, tmp_
     assert first.summary.warnings
     with pytest.raises(ContentError, match="--strict"):
         build(site, BuildOptions(output=output, now=NOW, strict=True))
+
+
+class _WhoRuns(build_module._Work):
+    """Reports the process that runs each item, and whether start() ran in it first."""
+
+    started = False
+
+    def start(self) -> None:
+        self.started = True
+
+    def __call__(self, chunk):  # type: ignore[no-untyped-def]
+        return [(item, os.getpid(), os.getppid(), self.started) for item in chunk]
+
+
+@pytest.mark.parametrize("method", START_METHODS)
+def test_workers_start_from_the_initializer_under_each_start_method(method: str) -> None:
+    items = list(range(200))
+    ran = list(build_module._run(_WhoRuns(), items, 2, method, "test", None))
+    assert [item for item, *_ in ran] == items  # in order
+    assert all(started for *_, started in ran)
+    pids = {pid for _, pid, _, _ in ran}
+    assert os.getpid() not in pids
+    parents = {parent for _, _, parent, _ in ran}
+    # a forkserver's workers are the server's children; fork's and spawn's are this process's
+    assert (parents == {os.getpid()}) == (method != "forkserver")
+
+
+def test_the_start_method_is_fork_only_for_a_single_thread_on_linux(monkeypatch) -> None:
+    monkeypatch.delenv(START_METHOD, raising=False)
+    expected = "fork" if sys.platform == "linux" and threads() == 1 else None
+    if expected:
+        assert build_module.start_method() == "fork"
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert build_module.start_method() in ("forkserver", "spawn")  # never fork a threaded process
+    finally:
+        stop.set()
+        other.join()
+    for method in START_METHODS:
+        monkeypatch.setenv(START_METHOD, method)
+        assert build_module.start_method() == method
+
+
+def test_an_unknown_start_method_is_a_usage_error(site: Path, tmp_path: Path) -> None:
+    result = run_newsgen("build", site, "-o", tmp_path / "out", env={START_METHOD: "vfork"})
+    assert result.returncode == 2, result.stderr
+    assert START_METHOD in result.stderr and "'vfork'" in result.stderr and "forkserver" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+class _Collects(build_module._Work):
+    def __call__(self, chunk):  # type: ignore[no-untyped-def]
+        return [gc.isenabled() for _ in chunk]
+
+
+@pytest.mark.parametrize("method", START_METHODS)
+def test_workers_collect_cycles_though_the_build_does_not(method: str) -> None:
+    with build_module._no_cycle_collection():
+        assert not gc.isenabled()
+        assert all(build_module._run(_Collects(), list(range(100)), 2, method, "test", None))
+    assert gc.isenabled()
+
+
+def test_the_cycle_collector_is_on_again_after_every_build(site: Path, make_site, tmp_path: Path) -> None:
+    """build() turns the collector off for itself only (_no_cycle_collection): after a cold build, one
+    that changed nothing, one that failed on content and one that failed on a bad setting."""
+    assert gc.isenabled()
+    output = tmp_path / "out" / "build"
+    build(site, BuildOptions(output=output, now=NOW))
+    assert gc.isenabled()
+    build(site, BuildOptions(output=output, now=NOW))  # nothing changed: the early return
+    assert gc.isenabled()
+    broken = make_site({"content/bad.md": "---\ntitle: [unclosed\n---\nBody.\n"})
+    with pytest.raises(ContentError):
+        build(broken, BuildOptions(output=tmp_path / "broken" / "build", now=NOW))
+    assert gc.isenabled()
+    with pytest.raises(Exception):
+        build(site, BuildOptions(output=site / "content" / "inside", now=NOW))  # refused output folder
+    assert gc.isenabled()
+    gc.disable()  # and a caller's own choice is left as it was
+    try:
+        build(site, BuildOptions(output=output, now=NOW))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -183,3 +183,42 @@ def test_a_markdown_release_with_another_inline_loop_gets_the_stock_pass(monkeyp
     assert not renderer.accelerated
     assert type(renderer._md.treeprocessors["inline"]) is InlineProcessor
     assert renderer.render("*a*").html == "<p>*a*</p>"  # the (patched) stock loop ran, not ours
+
+
+PATHOLOGICAL = "[" * 20000 + "]" * 20000  # quadratic for Python-Markdown's link pattern: minutes
+
+
+@pytest.mark.parametrize("in_thread", [False, True])
+def test_pathological_markdown_is_cut_off_in_any_thread_without_a_signal(in_thread: bool) -> None:
+    """The time limit is the converter's own check (no SIGALRM, no timer): it holds off the main
+    thread too, where `newsgen serve` converts, and leaves the process's signal handlers alone."""
+    import signal
+    import threading
+    import time
+
+    from newsgen.markup import MarkupTooComplex
+
+    handler = signal.getsignal(signal.SIGALRM)
+    found: list[object] = []
+
+    def convert() -> None:
+        renderer = MarkdownRenderer()
+        started = time.monotonic()
+        try:
+            renderer.render(PATHOLOGICAL, seconds=0.5)
+        except MarkupTooComplex as exc:
+            found.append((str(exc), time.monotonic() - started))
+        found.append(renderer.render("An *ordinary* [link](https://example.org/) after it.\n").html)
+
+    if in_thread:
+        thread = threading.Thread(target=convert)
+        thread.start()
+        thread.join(30)
+        assert not thread.is_alive()
+    else:
+        convert()
+    (message, seconds), after = found
+    assert "took longer than 0.5 s" in message
+    assert 0.5 <= seconds < 2.5  # overrun by a step, not by the whole conversion
+    assert after == '<p>An <em>ordinary</em> <a href="https://example.org/">link</a> after it.</p>'  # the limit is reset
+    assert signal.getsignal(signal.SIGALRM) is handler and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)

@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import jinja2
+
 from . import __version__
 from . import config as config_module
-from .background import BACKGROUND, Background
+from .background import Background, forks, start_method
 from .cache import (BuildMemo, Cache, PageDigests, Uncacheable, cache_dir, code_digest, files_digest, hash_parts,
                     template_digest)
 from .config import SiteConfig
@@ -42,6 +44,9 @@ from .write import Stat, Staging, check_output_dir, digest
 STATIC_DIR = "static"
 # Below this many items a step runs in this process: starting workers costs more than it saves.
 PARALLEL_MIN = 64
+# A worker started by forkserver or spawn receives the model pickled: at 10,000 articles 63 MB, pickled
+# here in 0.25 s and unpickled in each worker in 0.17 s, about as long as rendering one page in 70.
+SHIP_SHARE = 70
 EXCERPT_TEXT = EXCERPT_LIMIT + 40  # more than markup.excerpt() can read, so the excerpt is the same
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
@@ -121,7 +126,7 @@ def read_inputs(site_dir: Path, options: BuildOptions, cache: Cache | None = Non
     now = options.now or epoch or datetime.now(timezone.utc)
     taxonomy = load_taxonomy(site_dir)
     files = None
-    if cache is not None and BACKGROUND:
+    if cache is not None and forks():
         # Reading and digesting every article file is mostly the file system's time: another process
         # does it while this one unpickles the article pack, which any build that changed something
         # needs (a build that changed nothing wastes that, on the other core). Should the other
@@ -162,10 +167,16 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
 
 @contextmanager
 def _no_cycle_collection() -> Iterator[None]:
-    """Python's cycle collector off for the build. A build makes millions of objects (the model, the
-    plan, the digests), keeps them to its end and makes no reference cycles among them: the collector
-    would walk the whole, growing heap again and again for nothing (0.5 s of a 5 s rebuild at 10,000
-    articles). Forked workers collect what they make themselves (see _run)."""
+    """Python's cycle collector off for build() and on again after it, whatever way it ends.
+
+    The one process-wide switch newsgen throws, for a measured gain. A build makes millions of
+    objects (the model, the plan, the digests), keeps them to its end and makes no reference
+    cycles among them: the collector walks the whole, growing heap again and again for nothing.
+    Measured at 10,000 articles (bench/corpus.py, one run each, CPU of the build and its workers,
+    on a busy 2-core machine): no change 0.91 s against 1.00 s with the collector on, one edit 2.05 s
+    against 2.47 s and 3.10 s against 3.25 s, a cold build the same (33 s: its work is in workers,
+    which collect, see _start_worker); at 1,000 articles a cold build 3.5 s against 3.7-3.9 s.
+    A thread that runs meanwhile (serve's) only has its cycles collected later."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -244,7 +255,7 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
                 cache.pages = {key: sha for key, sha in known if key and sha}  # type: ignore[misc,union-attr]
             else:
                 staging.open_tree()
-                problems = _render_all(pages, known, renderer, staging, cache, options, result)
+                problems = _render_all(pages, known, renderer, staging, cache, options, result, site_dir, bytecode)
                 if problems:
                     raise ContentError(problems)
                 for path, data in static_bytes.items():
@@ -255,7 +266,7 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
                 # reuses their memory instead of adding to the build's peak.
                 del site, pages, known, renderer, docs
                 # The cache's stores are written by another process while this one swaps the tree in.
-                saving = Background(cache.save_stores) if cache is not None and BACKGROUND else None
+                saving = Background(cache.save_stores) if cache is not None and forks() else None
                 try:
                     staging.commit()
                 finally:
@@ -304,14 +315,16 @@ def _fingerprint(inputs: Inputs, site_dir: Path, salt: str, templates: str, stat
 
 
 # --- parallel work ---------------------------------------------------------------------------
-# Workers are forked, so they inherit what the parent set up (the model, the plan, the renderer)
-# instead of receiving it pickled. The parent keeps it here just before it forks.
-_WORK: dict[str, object] = {}
-
-
-def _workers(options: BuildOptions, items: int) -> int:
+# A worker receives what it needs through the pool's initializer (see _Work): nothing is left in a
+# module global for it to find, so workers start the same way under any start method (START_METHOD,
+# background.start_method).
+def _workers(options: BuildOptions, items: int, method: str, ship: int = 0) -> int:
+    """How many worker processes for `items` items; 1 means in this process. `ship`: how many items'
+    worth of work it costs a worker started by forkserver or spawn to receive its inputs."""
     jobs = options.jobs or os.cpu_count() or 1
-    if items < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
+    if method != "fork":
+        items -= ship
+    if items < PARALLEL_MIN or jobs <= 1:
         return 1
     return max(1, min(jobs, items // (PARALLEL_MIN // 2)))
 
@@ -323,32 +336,59 @@ def _chunks(items: Sequence[object], workers: int) -> Iterator[Sequence[object]]
         yield items[start : start + size]
 
 
-def _run(function: Callable[[Sequence[object]], list], items: Sequence[object], workers: int,
+class _Work:
+    """What a worker does with a chunk of items. Pickled to each worker started by forkserver or
+    spawn, inherited by a forked one; start() makes, once per process, what it cannot carry."""
+
+    def start(self) -> None:
+        pass
+
+    def __call__(self, chunk: Sequence[object]) -> list:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+# The worker's own _Work, set by _start_worker in a worker process only (never in the build's process).
+_worker_job: _Work | None = None
+
+
+def _start_worker(work: _Work) -> None:
+    global _worker_job
+    gc.enable()  # a forked worker inherits _no_cycle_collection's switch: Markdown and Jinja make cycles
+    work.start()
+    _worker_job = work
+
+
+def _do_chunk(chunk: Sequence[object]) -> list:
+    assert _worker_job is not None, "_start_worker runs first in every worker"
+    return _worker_job(chunk)
+
+
+def _run(work: _Work, items: Sequence[object], workers: int, method: str,
          step: str, progress: Progress | None) -> Iterator[object]:
-    """function over chunks of items, in order, in this process or in forked workers."""
+    """work over chunks of items, in order, in this process or in `workers` worker processes started
+    by `method`. `work` travels to each worker through the pool's initializer: under fork it is
+    inherited, under forkserver and spawn pickled once per worker."""
     done = 0
     if workers <= 1:
-        results: Iterator[list] = (function(chunk) for chunk in _chunks(items, 1))
-        for chunk_result in results:
+        work.start()
+        for chunk in _chunks(items, 1):
+            chunk_result = work(chunk)
             yield from chunk_result
             done += len(chunk_result)
             if progress:
                 progress(step, done, len(items))
         return
-    # What the parent made is frozen while workers run, so a worker's collector (on: Markdown and
-    # Jinja may make cycles) never walks it, and never writes into those pages of memory, which would
-    # copy them.
-    gc.freeze()
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=gc.enable) as pool:
-            for chunk_result in pool.map(function, _chunks(items, workers)):
-                yield from chunk_result
-                done += len(chunk_result)
-                if progress:
-                    progress(step, done, len(items))
-    finally:
-        gc.unfreeze()
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        # The server imports newsgen once; each worker it forks starts with it imported.
+        context.set_forkserver_preload([__name__])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
+                             initargs=(work,)) as pool:
+        for chunk_result in pool.map(_do_chunk, _chunks(items, workers)):
+            yield from chunk_result
+            done += len(chunk_result)
+            if progress:
+                progress(step, done, len(items))
 
 
 # --- articles: read, parse front matter, render Markdown --------------------------------------
@@ -376,32 +416,48 @@ def read_source(path: Path, source: str, config: SiteConfig) -> tuple[bytes, str
         return [Problem(f"cannot read: {exc.strerror}", source)]
 
 
-def _parse_chunk(chunk: Sequence[object]) -> list[tuple[str, str, bytes | list[Problem]]]:
-    """(source, cache key of the bytes parsed, pickled value or problems) for each article.
+@dataclass
+class _Parse(_Work):
+    """Parses article files: what a worker needs is the settings, the site folder and how to key bytes.
 
+    Returns (source, cache key of the bytes parsed, pickled value or problems) for each article.
     Pickled here, in the worker: the parent unpickles it, as it would any value a worker returns,
     and hands the same bytes to the cache. Pickling again in the parent would cost it CPU, and
     scattered short-lived buffers between the values it keeps: some 50 MB more at 10,000 articles."""
-    config, taxonomy, hugo = _WORK["article_settings"]  # type: ignore[misc]
-    markdown = _WORK.get("markdown")
-    if markdown is None:  # one converter per process: they are stateful
-        markdown = _WORK["markdown"] = MarkdownRenderer(allow_raw_html=config.allow_raw_html,
-                                                        base_path=config.base_path)
-    out: list[tuple[str, str, bytes | list[Problem]]] = []
-    cache: Cache | None = _WORK.get("cache")  # type: ignore[assignment]
-    site_dir: Path = _WORK["site_dir"]  # type: ignore[assignment]
-    for source, key, file_date in chunk:  # type: ignore[misc]
-        try:
-            # Read here rather than shipped from the parent, which would hold every file at once.
-            raw = read_bytes(site_dir / source)
-            if cache is not None:  # the file may have changed since the parent looked: key what we parse
-                key = cache.article_key(source, raw, _WORK["key_settings"] + f"|{file_date}")  # type: ignore
-        except OSError as exc:
-            out.append((source, key, [Problem(f"cannot read: {exc.strerror}", source)]))
-            continue
-        value = parse_source(raw, source, config, taxonomy, hugo, markdown, file_date)  # type: ignore[arg-type]
-        out.append((source, key, value if isinstance(value, list) else pickle.dumps(value, pickle.HIGHEST_PROTOCOL)))
-    return out
+
+    config: SiteConfig
+    taxonomy: Taxonomy
+    hugo: bool
+    site_dir: Path
+    key_settings: str  # article_settings(): with the file date, what an article's cache key takes
+    cache_folder: Path | None  # None: no cache, no keys
+    salt: str = ""
+    _markdown: MarkdownRenderer | None = field(default=None, init=False, repr=False)
+    _cache: Cache | None = field(default=None, init=False, repr=False)
+
+    def start(self) -> None:
+        config = self.config
+        # one converter per process: they are stateful
+        self._markdown = MarkdownRenderer(allow_raw_html=config.allow_raw_html, base_path=config.base_path)
+        # for Cache.article_key only, which reads no file
+        self._cache = Cache(self.cache_folder, self.salt) if self.cache_folder is not None else None
+
+    def __call__(self, chunk: Sequence[object]) -> list[tuple[str, str, bytes | list[Problem]]]:
+        config = self.config
+        assert self._markdown is not None, "start() first"
+        out: list[tuple[str, str, bytes | list[Problem]]] = []
+        for source, key, file_date in chunk:  # type: ignore[misc]
+            try:
+                # Read here rather than shipped from the parent, which would hold every file at once.
+                raw = read_bytes(self.site_dir / source)
+                if self._cache is not None:  # the file may have changed since the parent looked: key what we parse
+                    key = self._cache.article_key(source, raw, f"{self.key_settings}|{file_date}")
+            except OSError as exc:
+                out.append((source, key, [Problem(f"cannot read: {exc.strerror}", source)]))
+                continue
+            value = parse_source(raw, source, config, self.taxonomy, self.hugo, self._markdown, file_date)
+            out.append((source, key, value if isinstance(value, list) else pickle.dumps(value, pickle.HIGHEST_PROTOCOL)))
+        return out
 
 
 def parse_source(raw: bytes, source: str, config: SiteConfig, taxonomy: Taxonomy, hugo: bool,
@@ -454,7 +510,7 @@ def scan_articles(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy, cache:
 def load_articles(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy, options: BuildOptions,
                   cache: Cache | None = None, stats: BuildResult | None = None,
                   files: list[ArticleFile] | None = None) -> tuple[list, dict[str, RenderedBody]]:
-    """Every article, parsed and rendered (in forked workers when there are many), in source order,
+    """Every article, parsed and rendered (in worker processes when there are many), in source order,
     from the cache where its file and settings are unchanged. `newsgen serve` keeps them between saves."""
     hugo = is_hugo_project(site_dir)
     settings = article_settings(site_dir, config, taxonomy)
@@ -471,19 +527,18 @@ def load_articles(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy, option
         else:
             todo.append((file.source, file.key, file.file_date))
 
-    _WORK.update(article_settings=(config, taxonomy, hugo), cache=cache, site_dir=site_dir, key_settings=settings)
-    try:
-        for source, key, parsed in _run(_parse_chunk, todo, _workers(options, len(todo)), "articles",
-                                        options.progress):
-            if isinstance(parsed, list):
-                values[source] = parsed
-                continue
-            values[source] = pickle.loads(parsed)
-            if cache is not None:  # the key of the bytes the worker parsed: the file may have changed since
-                cache.keys[source] = key
-                cache.put_article(key, parsed)
-    finally:
-        _WORK.clear()
+    work = _Parse(config, taxonomy, hugo, site_dir, settings, cache.folder if cache is not None else None,
+                  cache.salt if cache is not None else "")
+    method = start_method()
+    for source, key, parsed in _run(work, todo, _workers(options, len(todo), method), method, "articles",
+                                    options.progress):
+        if isinstance(parsed, list):
+            values[source] = parsed
+            continue
+        values[source] = pickle.loads(parsed)
+        if cache is not None:  # the key of the bytes the worker parsed: the file may have changed since
+            cache.keys[source] = key
+            cache.put_article(key, parsed)
     if stats is not None:
         stats.parsed = len(todo)
 
@@ -497,22 +552,50 @@ def load_articles(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy, option
 
 
 # --- pages: render (or reuse) and stage ------------------------------------------------------
-def _render_chunk(chunk: Sequence[object]) -> list[tuple[int, str, bool, Stat | None, list[Problem]]]:
-    pages: list[Page] = _WORK["pages"]  # type: ignore[assignment]
-    renderer: Renderer = _WORK["renderer"]  # type: ignore[assignment]
-    staging: Staging = _WORK["staging"]  # type: ignore[assignment]
-    out = []
-    for index in chunk:  # type: ignore[union-attr]
-        page = pages[index]  # type: ignore[index]
-        try:
-            data = renderer.render(page)
-        except ContentError as exc:
-            out.append((index, "", False, None, list(exc.problems)))
-            continue
-        before = staging.written
-        sha = staging.write(page.path, data)  # in a worker: straight into the shared staging folder
-        out.append((index, sha, staging.written > before, staging.stats[page.path], []))
-    return out
+class _Render(_Work):
+    """Renders pages into the staging folder. A worker needs the whole model, for templates read any
+    of it (`model`, `nav`): a forked worker inherits it; for one started by forkserver or spawn it is
+    pickled here once, with the plan and the staging folder's state, and each worker unpickles it.
+    Returns (page index, sha256, whether the file was written, its stat, problems) for each page."""
+
+    def __init__(self, site_dir: Path, bytecode: jinja2.BytecodeCache | None, renderer: Renderer, pages: list[Page],
+                 staging: Staging, pickled: bool):
+        """`pickled`: for workers started by forkserver or spawn (else in this process, or forked)."""
+        self.site_dir, self.bytecode = site_dir, bytecode
+        self._renderer: Renderer | None = renderer
+        self._live: tuple[Site, list[Page], Staging] | None = (renderer.site, pages, staging)
+        self._blob = pickle.dumps(self._live, pickle.HIGHEST_PROTOCOL) if pickled else None
+
+    def __getstate__(self) -> dict[str, object]:
+        # Only the blob: the live objects are what fork gives for free, and a Jinja environment
+        # does not pickle (each such worker makes its own in start()).
+        if self._blob is None:
+            raise TypeError("made for this process or forked workers; give pickled=True")
+        return {**self.__dict__, "_live": None, "_renderer": None}
+
+    def start(self) -> None:
+        if self._live is None:
+            assert self._blob is not None
+            self._live = pickle.loads(self._blob)
+        self._blob = None
+        if self._renderer is None:
+            self._renderer = Renderer(self.site_dir, self._live[0], bytecode=self.bytecode)
+
+    def __call__(self, chunk: Sequence[object]) -> list[tuple[int, str, bool, Stat | None, list[Problem]]]:
+        assert self._live is not None and self._renderer is not None, "start() first"
+        _, pages, staging = self._live
+        out = []
+        for index in chunk:  # type: ignore[union-attr]
+            page = pages[index]  # type: ignore[index]
+            try:
+                data = self._renderer.render(page)
+            except ContentError as exc:
+                out.append((index, "", False, None, list(exc.problems)))
+                continue
+            before = staging.written
+            sha = staging.write(page.path, data)  # in a worker: straight into the shared staging folder
+            out.append((index, sha, staging.written > before, staging.stats[page.path], []))
+        return out
 
 
 def _known_pages(pages: list[Page], renderer: Renderer, templates: str, salt: str,
@@ -561,7 +644,8 @@ def _page_key(digester: PageDigests, page: Page) -> str | None:
 
 
 def _render_all(pages: list[Page], known: list[tuple[str | None, str | None]], renderer: Renderer,
-                staging: Staging, cache: Cache | None, options: BuildOptions, result: BuildResult) -> list[Problem]:
+                staging: Staging, cache: Cache | None, options: BuildOptions, result: BuildResult,
+                site_dir: Path, bytecode: jinja2.BytecodeCache | None) -> list[Problem]:
     """Stage every page: linked from the previous build when the cache knows its bytes, else rendered.
     Each distinct problem is reported once (a template bug hits many pages)."""
     todo: list[int] = []
@@ -573,19 +657,18 @@ def _render_all(pages: list[Page], known: list[tuple[str | None, str | None]], r
     result.rendered = len(todo)
 
     problems: dict[str, Problem] = {}
-    workers = _workers(options, len(todo))
-    _WORK.update(pages=pages, renderer=renderer, staging=staging)
-    try:
-        for index, sha, written, stat, found in _run(_render_chunk, todo, workers, "pages", options.progress):
-            for problem in found:
-                problems.setdefault(f"{problem.path}:{problem.line}", problem)
-            if found:
-                continue
-            if workers > 1:  # a forked worker wrote into its copy of `staging`: account for it here
-                staging.record(pages[index].path, sha, written, stat)
-            key = known[index][0]
-            if cache is not None and key:
-                cache.pages[key] = sha
-    finally:
-        _WORK.clear()
+    method = start_method()
+    # Without fork, a few pages are rendered here rather than shipping the whole model to workers.
+    workers = _workers(options, len(todo), method, ship=len(pages) // SHIP_SHARE)
+    work = _Render(site_dir, bytecode, renderer, pages, staging, pickled=workers > 1 and method != "fork")
+    for index, sha, written, stat, found in _run(work, todo, workers, method, "pages", options.progress):
+        for problem in found:
+            problems.setdefault(f"{problem.path}:{problem.line}", problem)
+        if found:
+            continue
+        if workers > 1:  # a worker wrote into its copy of `staging`: account for it here
+            staging.record(pages[index].path, sha, written, stat)
+        key = known[index][0]
+        if cache is not None and key:
+            cache.pages[key] = sha
     return list(problems.values())

@@ -5,12 +5,12 @@ from __future__ import annotations
 import html
 import math
 import re
-import signal
-import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import markdown
@@ -212,23 +212,42 @@ class _OutOfTime(Exception):
     pass
 
 
-@contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
-    """Interrupt the block after `seconds` of wall time (main thread only; elsewhere unbounded)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+class _Deadline:
+    """A time limit the converter checks itself, at each step of its own: each block processor's
+    run and each inline pattern's match. No signal and no timer thread: it works in any thread (serve
+    converts off the main thread) and in any process, and touches no process-wide state.
 
-    def expire(signum: int, frame: object) -> None:
-        raise _OutOfTime
+    Pathological Markdown is slow because a step runs very many times (Python-Markdown's link pattern
+    scans the rest of the text at each of 20,000 `[`), each step taking milliseconds, so the limit
+    is overrun by at most one step. A single regular-expression search that never ends would not be
+    cut off; a signal could not cut it off either, as `re` runs in C."""
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    def __init__(self) -> None:
+        self.at = math.inf  # time.monotonic() beyond which the conversion stops; inf: no conversion runs
+
+    def guard(self, step: Callable[..., Any]) -> Callable[..., Any]:
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if time.monotonic() > self.at:
+                raise _OutOfTime
+            return step(*args, **kwargs)
+
+        return guarded
+
+    def install(self, md: markdown.Markdown) -> None:
+        """Guard the converter's steps (their public registries: `md.parser.blockprocessors`,
+        `md.inlinePatterns`). Instance attributes, so each converter is guarded by its own deadline."""
+        for block in md.parser.blockprocessors:
+            block.run = self.guard(block.run)  # type: ignore[method-assign]
+        for pattern in md.inlinePatterns:
+            pattern.handleMatch = self.guard(pattern.handleMatch)  # type: ignore[method-assign]
+
+    @contextmanager
+    def running(self, seconds: float) -> Iterator[None]:
+        self.at = time.monotonic() + seconds
+        try:
+            yield
+        finally:
+            self.at = math.inf
 
 
 class MarkdownRenderer:
@@ -246,6 +265,8 @@ class MarkdownRenderer:
             self._md.inlinePatterns.register(_InlineComment(_COMMENT, self._md), "newsgen_comment", 90)
         self._links = _LinkGuard(self._md, base_path)
         self._md.treeprocessors.register(self._links, "newsgen_link_guard", 0)
+        self._deadline = _Deadline()
+        self._deadline.install(self._md)
         self.accelerated = accelerated and accelerate(self._md)
 
     def render(self, source: str, seconds: float = SECONDS_PER_ARTICLE) -> RenderedBody:
@@ -253,7 +274,7 @@ class MarkdownRenderer:
         self._md.reset()
         self._links.found = []
         try:
-            with _deadline(seconds):
+            with self._deadline.running(seconds):
                 body_html = smart_punctuation(self._md.convert(source))
         except _OutOfTime:
             raise MarkupTooComplex(f"the Markdown took longer than {seconds:g} s to convert; "
