@@ -49,7 +49,7 @@ CONFIGS = [
     CONFIG.replace("https://example.org/", "https://example.org/news/") + "social_cards: false\n"
     "permalink: '{category}/{slug}/'\n",
     CONFIG,  # social cards on: card.png pages come and go with pictures
-    CONFIG.replace("search: false\n", "") + "social_cards: false\n",  # the search index and page
+    CONFIG.replace("search: false\n", "search: true\n") + "social_cards: false\n",  # the search index and page
 ]
 TAXONOMIES = [
     None,  # no file

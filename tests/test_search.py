@@ -39,7 +39,9 @@ HOSTILE = HOSTILE.replace("title: 'placeholder'", "title: " + json.dumps(HOSTILE
 def news_site(base_url: str = "https://example.org/news/") -> dict[str, str | bytes]:
     """The newsroom's stories, the Geneva article (its body alone has 'Navalny') and a hostile headline."""
     files = newsroom_files()
-    files["newsgen.yaml"] = str(files["newsgen.yaml"]).replace("https://herald.example/", base_url)
+    # (the newsroom's settings are indented, as written in newsroom.py; write_tree dedents them)
+    files["newsgen.yaml"] = str(files["newsgen.yaml"]).replace("base_url: https://herald.example/",
+                                                               f"base_url: {base_url}\n            search: true")
     files["content/2021-05-25-biden-putin-geneva-summit.md"] = (
         REPO / "content" / "2021-05-25-biden-putin-geneva-summit.md").read_text()
     files["content/harbourmaster.md"] = HOSTILE
@@ -101,9 +103,11 @@ def test_the_search_page_form_link_and_structured_data(make_site: Callable[..., 
         "target": {"@type": "EntryPoint", "urlTemplate": "https://example.org/news/search/?q={search_term_string}"}}
 
 
-def test_search_false_turns_it_all_off(make_site: Callable[..., Path]) -> None:
+@pytest.mark.parametrize("setting", ["search: false", "# no search setting"])
+def test_search_false_turns_it_all_off(make_site: Callable[..., Path], setting: str) -> None:
+    """`search: false`, and a site that does not ask for search (it is opt-in): no index, no page."""
     files = news_site()
-    files["newsgen.yaml"] = str(files["newsgen.yaml"]) + "search: false\n"
+    files["newsgen.yaml"] = str(files["newsgen.yaml"]).replace("search: true", setting)
     site = make_site(files)
     assert run_newsgen("build", site, "-q").returncode == 0
     output = site / "build"
