@@ -18,15 +18,12 @@ import lxml.html
 import pytest
 from conftest import REPO, _QuietHandler, article, build_files, run_newsgen, write_tree
 from newsroom import newsroom_files
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
+from test_browser import AXE, AXE_TAGS, browser  # noqa: F401  # browser: the module's Chromium, a fixture
 
 from newsgen.build import BuildOptions, build
 from newsgen.live import LiveSite
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 GENEVA = "2021/05/25/biden-putin-geneva-summit/"
 HOSTILE_TITLE = '<img src=x onerror="window.pwned=1"> Harbourmaster <b>quits</b> </h2><script>window.pwned=2</script>'
 HOSTILE = article("placeholder", "2024-01-15T12:00:00+00:00",
@@ -189,14 +186,6 @@ def test_the_preview_serves_the_index_and_updates_it_after_an_edit(make_site: Ca
 
 
 # --- in Chromium, served under /news/ --------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
