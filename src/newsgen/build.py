@@ -29,6 +29,7 @@ from .cache import (BuildMemo, Cache, PageDigests, Uncacheable, cache_dir, code_
                     template_digest)
 from .config import SiteConfig
 from .content import SourceArticle, draft_date, find_sources, parse_article
+from .embeds import EmbedError, PosterSize, picture_size, posters_current
 from .errors import CacheUnreadable, ContentError, Problem, UsageError
 from .formats import is_hugo_project
 from .markup import EXCERPT_LIMIT, MarkdownRenderer, MarkupTooComplex, RenderedBody
@@ -438,7 +439,7 @@ class _Parse(_Work):
     def start(self) -> None:
         config = self.config
         # one converter per process: they are stateful
-        self._markdown = MarkdownRenderer(allow_raw_html=config.allow_raw_html, base_path=config.base_path)
+        self._markdown = markdown_renderer(self.site_dir, config)
         # for Cache.article_key only, which reads no file
         self._cache = Cache(self.cache_folder, self.salt) if self.cache_folder is not None else None
 
@@ -460,16 +461,30 @@ class _Parse(_Work):
         return out
 
 
+def markdown_renderer(site_dir: Path, config: SiteConfig) -> MarkdownRenderer:
+    """The Markdown converter for a site's settings (one per process: they are stateful)."""
+    return MarkdownRenderer(allow_raw_html=config.allow_raw_html, base_path=config.base_path,
+                            embed_domains=config.embed_domains, poster_size=poster_sizes(site_dir))
+
+
+def poster_sizes(site_dir: Path) -> PosterSize:
+    """An embed poster's pixel size, read from the site's static/ folder."""
+    return functools.partial(picture_size, site_dir / STATIC_DIR)
+
+
 def parse_source(raw: bytes, source: str, config: SiteConfig, taxonomy: Taxonomy, hugo: bool,
                  markdown: MarkdownRenderer, file_date: str | None) -> ArticleValue | list[Problem]:
     """One article file's bytes parsed and its Markdown rendered, or the problems found."""
     try:
         parsed = parse_article(raw, source, config.zone, config.author, taxonomy, file_date, hugo)
-        body = markdown.render(parsed.body)
     except ContentError as exc:
         return list(exc.problems)
+    try:
+        body = markdown.render(parsed.body)
     except MarkupTooComplex as exc:
         return [Problem(str(exc), source, field="body")]
+    except EmbedError as exc:
+        return [Problem(exc.message, source, parsed.body_line + exc.line - 1 if exc.line else None, "body", exc.hint)]
     # The Markdown is not needed once rendered, and of the plain text only what an excerpt can
     # show (markup.excerpt reads at most EXCERPT_LIMIT + 1 characters): this halves what the cache
     # and the model hold.
@@ -518,10 +533,13 @@ def load_articles(site_dir: Path, config: SiteConfig, taxonomy: Taxonomy, option
     values: dict[str, ArticleValue | list[Problem]] = {}
     todo: list[tuple[str, str, str | None]] = []
     hits = cache.get_articles([file.key for file in files if not file.problems]) if cache is not None else {}
+    posters = poster_sizes(site_dir)
     for file in files:
         if file.problems:
             values[file.source] = list(file.problems)
-        elif file.key in hits:
+        # an embed's poster is read while the Markdown is rendered: one replaced under the same name
+        # has the memoised body rendered again
+        elif file.key in hits and posters_current(hits[file.key][1].embeds, posters):
             values[file.source] = hits[file.key]
             cache.keys[file.source] = file.key  # type: ignore[union-attr]
         else:

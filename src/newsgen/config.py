@@ -64,6 +64,9 @@ class SiteConfig:
     # and it makes the whole index again on any article change (24 s of CPU at 10,000 articles).
     search: bool = False
     keep: tuple[str, ...] = ()  # files in the output folder a deployment needs (CNAME, .nojekyll)
+    # Hosts whose pages the site embeds as click-to-load iframes, besides the providers embeds.py knows
+    # (the site's own charts server, its newsroom's Mastodon instance): matched exactly, https only.
+    embed_domains: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -183,6 +186,20 @@ def _keep(v: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
+_HOST = re.compile(r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]")
+
+
+def _embed_domains(v: Any) -> tuple[str, ...]:
+    names = [v] if isinstance(v, str) else v
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError("expected a list of host names such as charts.example.org")
+    for name in names:
+        if not _HOST.fullmatch(name):
+            raise ValueError(f"{name!r}: expected a host name such as charts.example.org, in lower case, "
+                             "without https://, a path, a port or a wildcard")
+    return tuple(sorted(set(names)))
+
+
 def _feed_content(v: Any) -> FeedContent:
     """`feed_content: summary` for every kind of feed, or a mapping of kinds (others keep their defaults)."""
     kinds = [f.name for f in fields(FeedContent)]
@@ -228,6 +245,7 @@ _CONVERTERS = {
     "relative_urls": _bool,
     "search": _bool,
     "keep": _keep,
+    "embed_domains": _embed_domains,
     "extra": _mapping,
 }
 assert set(_CONVERTERS) == {f.name for f in fields(SiteConfig)}

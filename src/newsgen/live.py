@@ -34,7 +34,7 @@ import jinja2
 from PIL import Image
 
 from . import config as config_module
-from .build import (STATIC_DIR, ArticleValue, BuildOptions, load_articles, parse_source, read_source,
+from .build import (STATIC_DIR, ArticleValue, BuildOptions, load_articles, markdown_renderer, parse_source, read_source,
                     source_date_epoch, static_files)
 from .config import SiteConfig
 from .content import SourceArticle, find_sources
@@ -366,7 +366,7 @@ class LiveSite:
             return read
         raw, file_date = read
         if self._markdown is None:
-            self._markdown = MarkdownRenderer(allow_raw_html=config.allow_raw_html, base_path=config.base_path)
+            self._markdown = markdown_renderer(self.site_dir, config)
         return parse_source(raw, source, config, self.taxonomy, self.hugo, self._markdown, file_date)
 
     def _load_statics(self) -> None:

@@ -18,6 +18,7 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
+from .embeds import Embed, PosterSize, prepare
 from .markdown_speed import accelerate
 
 WORDS_PER_MINUTE = 238
@@ -44,6 +45,8 @@ class RenderedBody:
     # (None when the Markdown wrote them some other way, e.g. as a reference link): checked once the
     # build knows every file it writes (references.py).
     references: tuple[tuple[str, int | None], ...] = ()
+    embeds: tuple[Embed, ...] = ()  # click-to-load placeholders in the body (embeds.py)
+    warnings: tuple[tuple[str, int], ...] = ()  # (message, body line): e.g. a URL no provider embeds
 
     @property
     def html(self) -> str:
@@ -253,9 +256,14 @@ class _Deadline:
 class MarkdownRenderer:
     """One configured Markdown converter (they are stateful; make one per process)."""
 
-    def __init__(self, allow_raw_html: bool = False, base_path: str = "/", accelerated: bool = True):
-        """`accelerated=False` is Python-Markdown as it ships, to check that the accelerations change nothing."""
+    def __init__(self, allow_raw_html: bool = False, base_path: str = "/", accelerated: bool = True,
+                 embed_domains: tuple[str, ...] = (), poster_size: PosterSize | None = None):
+        """`accelerated=False` is Python-Markdown as it ships, to check that the accelerations change nothing.
+        `embed_domains`: hosts whose iframes the site embeds; `poster_size`: an embed poster's pixel size."""
         self._allow_raw_html = allow_raw_html
+        self._base_path = base_path
+        self._embed_domains = frozenset(embed_domains)
+        self._poster_size = poster_size
         self._md = markdown.Markdown(extensions=EXTENSIONS, extension_configs={"toc": {"permalink": False}})
         if not allow_raw_html:
             # Raw HTML in Markdown comes out as visible text, never as markup.
@@ -270,12 +278,16 @@ class MarkdownRenderer:
         self.accelerated = accelerated and accelerate(self._md)
 
     def render(self, source: str, seconds: float = SECONDS_PER_ARTICLE) -> RenderedBody:
-        """Markdown -> HTML; raises MarkupTooComplex instead of hanging or overflowing the stack."""
+        """Markdown -> HTML; raises MarkupTooComplex instead of hanging or overflowing the stack, and
+        EmbedError (with the body line) for an embed that cannot be shown safely."""
         self._md.reset()
         self._links.found = []
+        # Embeds are taken out first and put back last: their markup is newsgen's own, which neither
+        # Markdown's escaping nor the sanitiser of raw HTML would leave as it is.
+        prepared = prepare(source, self._embed_domains, self._base_path, self._poster_size, smart_punctuation)
         try:
             with self._deadline.running(seconds):
-                body_html = smart_punctuation(self._md.convert(source))
+                body_html = smart_punctuation(self._md.convert(prepared.source))
         except _OutOfTime:
             raise MarkupTooComplex(f"the Markdown took longer than {seconds:g} s to convert; "
                                    "look for very long runs of brackets or emphasis marks") from None
@@ -285,9 +297,13 @@ class MarkdownRenderer:
             import nh3  # only sites that opt in to raw HTML pay for the sanitiser
 
             body_html = nh3.clean(body_html, url_schemes={"http", "https", "mailto"})
-        words = html.unescape(_TAG.sub(" ", body_html)).split()
-        return RenderedBody(html_utf8=body_html.encode("utf-8", "surrogatepass"), text=" ".join(words),
-                            words=len(words), references=_with_lines(source, self._links.found))
+        # a placeholder's words are not the story's: no excerpt or word count reads them
+        words = html.unescape(_TAG.sub(" ", prepared.without_tokens(body_html))).split()
+        posters = tuple((embed.poster, embed.line) for embed in prepared.embeds if embed.poster)
+        return RenderedBody(html_utf8=prepared.finish(body_html).encode("utf-8", "surrogatepass"),
+                            text=" ".join(words), words=len(words),
+                            references=_with_lines(source, self._links.found) + posters,
+                            embeds=prepared.embeds, warnings=prepared.warnings)
 
 
 def _with_lines(source: str, urls: list[str]) -> tuple[tuple[str, int | None], ...]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from .config import SiteConfig
 from .content import Correction, Moment, SourceArticle
+from .embeds import Embed
 from .errors import Problem
 from .formats import KEPT_IN_EXTRA
 from .markup import RenderedBody, excerpt, is_site_path
@@ -67,6 +68,7 @@ class Article:
     aliases: tuple[str, ...] = ()  # old URL paths that redirect here
     author_refs: tuple[TermRef, ...] = ()  # the authors' pages, when the site has them
     references: tuple[Reference, ...] = ()  # its pictures and links on this site, checked by references.py
+    embeds: tuple[Embed, ...] = ()  # videos, posts, maps… in its body, as click-to-load placeholders
 
     @property
     def body_html(self) -> str:
@@ -233,6 +235,12 @@ def _references(source: SourceArticle, body: RenderedBody) -> tuple[Reference, .
     return tuple(found)
 
 
+def _body_notices(source: SourceArticle, bodies: dict[str, RenderedBody]) -> list[Problem]:
+    body = bodies.get(source.source)
+    return [Problem(message, source.source, source.body_line + line - 1, "body")
+            for message, line in (body.warnings if body is not None else ())]
+
+
 def build_site(
     config: SiteConfig,
     sources: list[SourceArticle],
@@ -302,6 +310,7 @@ def build_site(
                 aliases=source.aliases,
                 author_refs=tuple(refs[AUTHOR][term_key(n)] for n in source.authors) if taxonomy.author_pages else (),
                 references=_references(source, body),
+                embeds=body.embeds,
             )
         )
     articles.sort(key=newest_first)
@@ -318,7 +327,7 @@ def build_site(
     skipped.sort(key=lambda s: s.source)
     categories, tags = terms(CATEGORY), terms(TAG)
     # Every file's warnings, left-out files' too: a file skipped for having no front matter says so.
-    notices = [Problem(w) for w in warnings] + [n for s in sources for n in s.warnings]
+    notices = [Problem(w) for w in warnings] + [n for s in sources for n in (*s.warnings, *_body_notices(s, bodies))]
     return Site(config, tuple(articles), categories, tags, tuple(skipped),
                 tuple(warnings) + summarised_notices(notices),
                 authors=terms(AUTHOR) if taxonomy.author_pages else (),
