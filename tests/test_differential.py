@@ -50,7 +50,13 @@ CONFIGS = [
     "permalink: '{category}/{slug}/'\n",
     CONFIG,  # social cards on: card.png pages come and go with pictures
     CONFIG.replace("search: false\n", "search: true\n") + "social_cards: false\n",  # the search index and page
+    # the site's own iframe host: story 2's chart is an embed with it, a plain link without
+    CONFIG + "social_cards: false\nembed_domains: [charts.example.org]\n",
 ]
+# Story 2 embeds a video whose poster is the static picture (its size is read while its Markdown is
+# rendered: a picture edit must reach the page) and a chart from the host one config lists.
+EMBEDS = ('\n{{< youtube id="dQw4w9WgXcQ" title="The harbour" poster="pictures/p.png" date="2024-05-01" >}}\n\n'
+          '<iframe src="https://charts.example.org/turnout/?v=2" title="Turnout"></iframe>\n')
 TAXONOMIES = [
     None,  # no file
     "categories:\n  terms:\n    - name: World\n      formerly: [Globe]\n",  # a redirect from the old name
@@ -77,6 +83,7 @@ def initial_site(root: Path) -> Path:
     files: dict[str, str | bytes] = {"newsgen.yaml": CONFIGS[0]}
     for n in range(6):
         files[f"content/story-{n}.md"] = story(n, n % 3, (n, n + 1), n * 3, n, draft=(n == 5), image=(n == 1))
+    files["content/story-2.md"] += EMBEDS
     files["static/pictures/p.png"] = png(2, 1)
     files["static/extra.css"] = "a{}\n"
     return write_tree(root, files)
@@ -410,6 +417,16 @@ STRESS = [  # the edits that change what the constructs of the corpus show
     Edit("static picture 3x1", lambda site, _: (site / "static/pictures/p.png").write_bytes(png(3, 1))),
     Edit("undraft story 5", lambda site, _: rewrite(site / "content" / "story-5.md", "draft: true\n", "")),
 ]
+
+
+def test_embeds_follow_their_poster_and_the_iframe_domains() -> None:
+    """An embed's inputs beyond its article's file: the poster's pixels and newsgen.yaml's embed_domains."""
+    picture = [Edit(f"static picture {w}x1", lambda site, _, w=w: write_tree(site, {"static/pictures/p.png": png(w, 1)}))
+               for w in (3, 4)]
+    domains = [Edit(f"newsgen.yaml #{i}", lambda site, _, i=i: (site / "newsgen.yaml").write_text(CONFIGS[i]))
+               for i in (len(CONFIGS) - 1, 0)]
+    removed = Edit("static files removed", lambda site, _: shutil.rmtree(site / "static", ignore_errors=True))
+    check_sequence([picture[0], domains[0], picture[1], domains[1], removed, picture[0]])
 
 
 @pytest.mark.parametrize("number", range(len(TEMPLATES)))
