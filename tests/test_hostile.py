@@ -60,7 +60,10 @@ def test_raw_html_in_markdown_never_becomes_executable(make_site, tmp_path: Path
     if config:  # sanitised: harmless markup kept, the rest removed
         assert "<b>bold</b>" in page.read_text() and "alert('block')" not in text
     else:  # escaped: the reader sees the raw HTML as text
-        assert "<script>alert(" in text and "<iframe" in text
+        assert "<script>alert(" in text
+    # a pasted <iframe> is read as embed code whatever the setting: evil.example is no provider, so a plain link
+    assert "https://evil.example/" in [a.get("href") for a in lxml.html.fromstring(page.read_bytes()).iter("a")]
+    assert "content/x.md:9: body: evil.example is no embed provider newsgen knows" in result.stderr
     for feed in ("feed.xml", "rss.xml", "feed.json"):
         assert "<script>alert" not in (out / feed).read_text().replace("&lt;script&gt;", "")
 
