@@ -19,11 +19,13 @@ import feedparser
 import lxml.html
 import pytest
 from conftest import REPO, article, run_newsgen
+from hypothesis import example, given, settings, strategies as st
 from playwright.sync_api import Browser, Route
 from test_browser import AXE, AXE_TAGS, browser  # noqa: F401  # browser: the module's Chromium, a fixture
 from test_hostile import executable_markup
 
 from newsgen.build import BuildOptions, build
+from newsgen.embeds import MASTODON_HOSTS, EmbedError, prepare
 
 VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 PAGE = "2024/03/01/every-kind-of-embed/index.html"
@@ -370,3 +372,35 @@ def test_without_javascript_a_placeholder_is_a_link_to_the_original(browser: Bro
     pg.wait_for_timeout(500)
     assert asked[:1] == ["https://vimeo.com/146022717"]
     context.close()
+
+
+# --- the URL rules, as properties ---------------------------------------------------------------------
+FRAME_HOSTS = {"www.youtube-nocookie.com", "player.vimeo.com", "www.dailymotion.com", "platform.twitter.com",
+               "www.instagram.com", "www.tiktok.com", "embed.bsky.app", "w.soundcloud.com", "open.spotify.com",
+               "www.openstreetmap.org", "datawrapper.dwcdn.net", "flo.uri.sh", "embed.documentcloud.org",
+               *MASTODON_HOSTS}
+PIECES = ["https://", "http://", "javascript:", "www.youtube.com", "youtu.be", "x.com", "evil.example", ".", "/", "@",
+          ":", "?", "#", "&", "=", "v=", "watch", "embed", "status", "p", "dQw4w9WgXcQ", "20", '"', "'", "<", ">", " ",
+          "%22", "%3C", "\\", "\n", "onload=", "jack", "{{<", ">}}", "youtube", "<iframe src=", "></iframe>", "srcdoc="]
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@example("https://www.youtube.com/watch?v=dQw4w9WgXcQ")
+@example('<iframe src="https://x.com/jack/status/20"></iframe>')
+@example("https://evil.example/x")
+@given(st.lists(st.sampled_from(PIECES) | st.text(max_size=3), max_size=14).map("".join))
+def test_whatever_is_written_an_embed_frames_only_its_provider(text: str) -> None:
+    try:
+        prepared = prepare(f"\n{text}\n", frozenset(), "/", None)
+    except EmbedError:
+        return
+    for embed in prepared.embeds:
+        assert urlsplit(embed.src).hostname in FRAME_HOSTS, embed
+        assert urlsplit(embed.url).scheme == "https" and urlsplit(embed.src).scheme == "https"
+    for markup in prepared.blocks.values():
+        doc = lxml.html.fromstring(f"<div>{markup}</div>")
+        for element in doc.iter():
+            assert element.tag in {"div", "figure", "a", "img", "span", "figcaption", "p"}, markup
+            assert not [name for name in element.attrib if name.startswith("on") or name == "srcdoc"], markup
+        for a in doc.iter("a"):
+            assert urlsplit(a.get("href")).scheme in ("http", "https"), markup

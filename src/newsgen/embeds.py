@@ -46,7 +46,12 @@ class EmbedError(Exception):
 
 
 class NotEmbeddable(Exception):
-    """A well-formed URL that no provider (or not this provider's pattern) can embed: a plain link."""
+    """A well-formed URL that no provider (or not this provider's pattern) can embed: a plain link.
+    `unknown_host`: no provider has the host, which the site may list under embed_domains."""
+
+    def __init__(self, message: str, unknown_host: bool = False):
+        super().__init__(message)
+        self.unknown_host = unknown_host
 
 
 @dataclass(frozen=True)
@@ -151,7 +156,8 @@ def _vimeo(host: str, path: str, query: dict[str, str], fragment: str, start: in
 
 
 def _dailymotion(host: str, path: str, query: dict[str, str], fragment: str, start: int | None):
-    pattern = r"/([a-zA-Z0-9]{5,12})/?" if host == "dai.ly" else r"/(?:embed/)?video/([a-zA-Z0-9]{5,12})(?:_[\w-]{0,200})?/?"
+    pattern = (r"/([a-zA-Z0-9]{5,12})/?" if host == "dai.ly"
+               else r"/(?:embed/)?video/([a-zA-Z0-9]{5,12})(?:_[\w-]{0,200})?/?")
     found = re.fullmatch(pattern, path)
     if not found:
         return None
@@ -178,7 +184,8 @@ def _x(host: str, path: str, query: dict[str, str], fragment: str, start: int | 
 
 
 def _instagram(host: str, path: str, query: dict[str, str], fragment: str, start: int | None):
-    found = re.fullmatch(r"(?:/[A-Za-z0-9_.]{1,30})?/(p|reel|tv)/([A-Za-z0-9_-]{5,64})(?:/embed(?:/captioned)?)?/?", path)
+    found = re.fullmatch(r"(?:/[A-Za-z0-9_.]{1,30})?/(p|reel|tv)/([A-Za-z0-9_-]{5,64})(?:/embed(?:/captioned)?)?/?",
+                         path)
     if not found:
         return None
     kind, code = found.groups()
@@ -302,7 +309,8 @@ def _openstreetmap(host: str, path: str, query: dict[str, str], fragment: str, s
 
 
 def _datawrapper(host: str, path: str, query: dict[str, str], fragment: str, start: int | None):
-    pattern = r"/_/([A-Za-z0-9]{5})/?" if host == "www.datawrapper.de" else r"/([A-Za-z0-9]{5})/(?:(\d{1,4})/)?(?:index\.html)?"
+    pattern = (r"/_/([A-Za-z0-9]{5})/?" if host == "www.datawrapper.de"
+               else r"/([A-Za-z0-9]{5})/(?:(\d{1,4})/)?(?:index\.html)?")
     found = re.fullmatch(pattern, path)
     if not found:
         return None
@@ -398,7 +406,7 @@ def resolve(text: str, domains: frozenset[str] = frozenset(), start: int | None 
         provider = next(p for p in PROVIDERS if p.key == "mastodon") if re.fullmatch(
             r"/@[A-Za-z0-9_]{1,30}/\d{1,20}(?:/embed)?/?", path) else GENERIC
     if provider is None:
-        raise NotEmbeddable(f"{host} is no embed provider newsgen knows")
+        raise NotEmbeddable(f"{host} is no embed provider newsgen knows", unknown_host=True)
     if start is not None and not provider.starts:
         raise EmbedError(f"start: {provider.label or host} embeds take no start time")
     if provider is GENERIC:
@@ -422,8 +430,8 @@ SHORTCODES: dict[str, Callable[[dict[str, str], list[str]], str]] = {
     "youtube": lambda named, args: f"https://www.youtube.com/watch?v={named.get('id') or _first(args)}",
     "vimeo": lambda named, args: f"https://vimeo.com/{named.get('id') or _first(args)}",
     "dailymotion": lambda named, args: f"https://www.dailymotion.com/video/{named.get('id') or _first(args)}",
-    "tweet": lambda named, args: f"https://x.com/{named.get('user') or _first(args)}/status/{named.get('id') or _first(args[1:])}",
-    "x": lambda named, args: f"https://x.com/{named.get('user') or _first(args)}/status/{named.get('id') or _first(args[1:])}",
+    "tweet": lambda named, args: _post(named, args),
+    "x": lambda named, args: _post(named, args),
     "instagram": lambda named, args: f"https://www.instagram.com/p/{named.get('id') or _first(args)}/",
     "embed": lambda named, args: named.get("url") or _first(args),
 }
@@ -435,6 +443,13 @@ _ARGUMENT = re.compile(r"""\s*(?:(\w+)\s*=\s*)?("(?:[^"\\]|\\.)*"|`[^`]*`|'[^']*
 _BARE = re.compile(r" {0,3}<?(https?://\S+?)>?\s*")
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _PASTED = re.compile(r" {0,3}<(iframe|blockquote|div)[\s>]", re.IGNORECASE)
+
+
+def _post(named: dict[str, str], args: list[str]) -> str:
+    """Hugo's tweet/x shortcode: `user` and `id`, or both positional, or (older Hugo) the id alone."""
+    if not named and len(args) == 1:
+        return f"https://x.com/i/status/{args[0]}"
+    return f"https://x.com/{named.get('user') or _first(args)}/status/{named.get('id') or _first(args[1:])}"
 
 
 def _first(args: list[str]) -> str:
@@ -556,7 +571,8 @@ def _pasted(block: str, line: int, domains: frozenset[str]) -> tuple[str | None,
     if not any(name in classes for name in _POST_CLASSES):
         return None, ""
     candidates = []
-    uri = re.fullmatch(rf"at://({_DID})/app\.bsky\.feed\.post/([A-Za-z0-9]{{1,64}})", attributes.get("data-bluesky-uri", ""))
+    uri = re.fullmatch(rf"at://({_DID})/app\.bsky\.feed\.post/([A-Za-z0-9]{{1,64}})",
+                       attributes.get("data-bluesky-uri", ""))
     if uri:
         candidates.append(f"https://bsky.app/profile/{uri.group(1)}/post/{uri.group(2)}")
     candidates += [attributes.get("cite", ""), attributes.get("data-instgrm-permalink", ""), *reversed(parser.links)]
@@ -612,7 +628,8 @@ def prepare(source: str, domains: frozenset[str], base_path: str, poster_size: P
         text = lines[index]
         fenced = _FENCE.match(text)
         if fence:
-            if fenced and fenced.group(1)[0] == fence[0] and len(fenced.group(1)) >= len(fence) and not text[fenced.end():].strip():
+            closing = fenced and fenced.group(1)[0] == fence[0] and len(fenced.group(1)) >= len(fence)
+            if closing and not text[fenced.end():].strip():  # type: ignore[union-attr]
                 fence = ""
             out.append(text)
             index += 1
@@ -695,8 +712,8 @@ def _block(block: str, line: int, domains: frozenset[str], base_path: str, poste
         if shortcode and shortcode.group(2).lower() != "embed":
             raise EmbedError(f"{exc} (from the {shortcode.group(2)} shortcode)", line, "check its id") from None
         href = html.escape(url, quote=True)
-        return (f'<p><a href="{href}">{href}</a></p>', None,
-                f"{exc}; shown as a link (a site's own iframe domains go under embed_domains in newsgen.yaml)")
+        listed = " (a site's own iframe hosts go under embed_domains in newsgen.yaml)" if exc.unknown_host else ""
+        return f'<p><a href="{href}">{href}</a></p>', None, f"{exc}; shown as a link{listed}"
     if options.get("ratio"):
         embed = replace(embed, box=str(options["ratio"]))
     poster = str(options.get("poster", ""))
@@ -719,7 +736,8 @@ _LINK_WORDS = {"video": "Watch on", "post": "View on", "audio": "Listen on", "ma
 def poster_html(src: str, size: tuple[int, int] | None) -> str:
     """The poster's picture, at its true size. One function, so responsive pictures can take it over."""
     dimensions = f' width="{size[0]}" height="{size[1]}"' if size else ""
-    return f'<img class="embed-poster" src="{html.escape(src, quote=True)}"{dimensions} alt="" loading="lazy" decoding="async">'
+    return (f'<img class="embed-poster" src="{html.escape(src, quote=True)}"{dimensions} alt="" loading="lazy" '
+            'decoding="async">')
 
 
 def placeholder(embed: Embed, base_path: str, typography: Callable[[str], str] = lambda text: text) -> str:
