@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import feedparser
 import lxml.html
 import pytest
-from conftest import REPO, article, run_newsgen
+from conftest import REPO, SITES, article, run_newsgen
 from hypothesis import example, given, settings, strategies as st
 from playwright.sync_api import Browser, Route
 from test_browser import AXE, AXE_TAGS, browser  # noqa: F401  # browser: the module's Chromium, a fixture
@@ -52,6 +52,9 @@ EACH = [
 ]
 
 
+EVERY = "The story begins here.\n\n" + "\n\n".join(written for _, written in EACH) + "\n\nThe story ends.\n"
+
+
 def png(width: int, height: int) -> bytes:
     from PIL import Image
 
@@ -61,8 +64,9 @@ def png(width: int, height: int) -> bytes:
 
 
 def embeds_site(make_site: Callable[..., Path], body: str | None = None, config: str = CONFIG, **files: str | bytes) -> Path:
+    """The site of tests/sites/embeds (one embed of each provider), or that site with another body."""
     if body is None:
-        body = "The story begins here.\n\n" + "\n\n".join(written for _, written in EACH) + "\n\nThe story ends.\n"
+        body = EVERY
     return make_site({"newsgen.yaml": config, "static/images/still.jpg": png(640, 360),
                       "content/embeds.md": article("Every kind of embed", "2024-03-01T10:00:00+00:00", body,
                                                    summary="One of each."), **files})
@@ -76,6 +80,14 @@ def built(site: Path, *args: str) -> tuple[Path, subprocess.CompletedProcess[str
     result = run_newsgen("build", site, *args)
     assert result.returncode == 0, result.stderr
     return site / "build", result
+
+
+def test_the_sample_site_is_the_one_tested_here() -> None:
+    """tests/sites/embeds is the site to audit by hand: python tools/audit.py tests/sites/embeds"""
+    sample = SITES / "embeds"
+    assert (sample / "newsgen.yaml").read_text() == CONFIG
+    assert (sample / "content/embeds.md").read_text() == article(
+        "Every kind of embed", "2024-03-01T10:00:00+00:00", EVERY, summary="One of each.")
 
 
 # --- what a reader gets ------------------------------------------------------------------------------
