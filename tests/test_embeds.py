@@ -30,7 +30,7 @@ from newsgen.embeds import MASTODON_HOSTS, EmbedError, prepare
 
 VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 PAGE = "2024/03/01/every-kind-of-embed/index.html"
-CONFIG = "title: Embeds\nbase_url: https://news.example.org/\nembed_domains: [charts.example.org]\n"
+CONFIG = "title: Embeds\nbase_url: https://news.example.org/\nembed_domains: [charts.example.org]\nsearch: false\n"
 # One embed of each provider, in each way an editor writes one: (provider's host for the link, what is written)
 EACH = [
     ("www.youtube.com", '{{< youtube id="dQw4w9WgXcQ" start="1:30" title="The harbour at dawn" '
@@ -265,7 +265,7 @@ def test_embed_domains_is_checked(make_site) -> None:
         assert result.returncode == 2
         assert "newsgen.yaml:2: embed_domains:" in result.stderr and shown in result.stderr, result.stderr
     # without the setting, the site's own chart host is a plain link
-    out, result = built(embeds_site(make_site, '<iframe src="https://charts.example.org/a"></iframe>\n', "title: T\n"))
+    out, result = built(embeds_site(make_site, '<iframe src="https://charts.example.org/a"></iframe>\n', "title: T\nsearch: false\n"))
     assert page(out).findall(".//a[@data-embed]") == [] and "charts.example.org is no embed provider" in result.stderr
 
 
