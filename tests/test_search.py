@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import cbor2
 import lxml.html
 import pytest
 from conftest import REPO, _QuietHandler, article, build_files, run_newsgen, write_tree
@@ -134,6 +135,20 @@ def test_the_index_is_made_again_only_when_an_article_changed(make_site: Callabl
     assert edited.search_seconds is not None
     assert any("ferry captains" in f["content"] for f in fragments(output))
     assert build_files(output) == build_files(_clean(site, output.parent / "clean"))
+
+
+def test_two_clean_builds_write_the_same_index_bytes(make_site: Callable[..., Path], tmp_path: Path) -> None:
+    """Pagefind itself writes its filters in another order on each run (search_order.py); newsgen puts them in
+    one. Also what fails first when a Pagefind release changes the format that module reads."""
+    site = make_site(news_site())
+    builds = [build_files(_clean(site, tmp_path / f"clean{n}")) for n in range(3)]
+    index = {path for path in builds[0] if path.startswith("pagefind/")}
+    assert any(path.startswith("pagefind/filter/") for path in index) and "pagefind/pagefind-entry.json" in index
+    assert builds[0] == builds[1] == builds[2]
+    for path in sorted(index):
+        if path.startswith("pagefind/filter/"):
+            values = [value for value, _ in cbor2.loads(gzip.decompress(builds[0][path])[len(b"pagefind_dcd"):])[1]]
+            assert values == sorted(values) and len(values) > 1, path
 
 
 def _clean(site: Path, folder: Path) -> Path:

@@ -31,6 +31,7 @@ from markupsafe import escape
 
 from .errors import Problem, UsageError
 from .model import Article, Site
+from .search_order import in_order
 from .urls import output_path
 
 SEARCH_DIR = "pagefind"  # the index's folder in the site, where Pagefind's script looks for it
@@ -117,7 +118,7 @@ def make_index(docs: dict[str, str], language: str) -> dict[str, bytes]:
         empty = [path for path, data in files.items() if not data]
         if empty:
             raise _failed(f"it wrote {empty[0]} empty")
-        return dict(sorted(files.items()))
+        return in_order(files)
 
 
 async def _run_pagefind(source: Path, output: Path, language: str) -> None:
