@@ -132,12 +132,15 @@ page_size: 10
 feed_size: 20
 # Pelican and Hugo draw no images: like for like, newsgen draws no social cards either (see README).
 social_cards: false
+# Nor do they make a search index: the site with newsgen's search on is measured apart (bench/run.py).
+search: false
 """
 
 
-def write_newsgen(root: Path, items: list[Item]) -> None:
+def write_newsgen(root: Path, items: list[Item], search: bool = False) -> None:
     (root / "content").mkdir(parents=True, exist_ok=True)
-    (root / "newsgen.yaml").write_text(NEWSGEN_CONFIG, encoding="utf-8")
+    config = NEWSGEN_CONFIG.replace("search: false", "search: true") if search else NEWSGEN_CONFIG
+    (root / "newsgen.yaml").write_text(config, encoding="utf-8")
     for item in items:
         folder = root / "content" / f"{item.date:%Y}"
         folder.mkdir(exist_ok=True)

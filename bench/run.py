@@ -141,6 +141,24 @@ def newsgen_runs(site: Path, items: list[corpus.Item], run: int) -> dict[str, li
     return results
 
 
+def search_runs(site: Path, items: list[corpus.Item], run: int) -> dict[str, list[Measure]]:
+    """The same corpus with `search: true` (newsgen's default; the table above leaves it out, as Pelican and
+    Hugo make no index): cold, no change, one article's body edited once."""
+    output = site.parent / "newsgen-search-out"
+    wipe(output, output.parent / f".{output.name}.newsgen-cache")
+    command = [str(NEWSGEN), "build", str(site), "-o", str(output), "-q"]
+    results = {"cold": [measure_newsgen(command, site, output)], "no change": [measure_newsgen(command, site, output)]}
+    item = items[len(items) // 2]
+    path = site / "content" / f"{item.date:%Y}" / f"{item.slug}.md"
+    original = path.read_bytes()
+    try:
+        path.write_bytes(original + f"\nA correction was added in run {run}.\n".encode())
+        results["one body edited"] = [measure_newsgen(command, site, output)]
+    finally:
+        path.write_bytes(original)
+    return results
+
+
 def pelican_run(site: Path) -> Measure:
     output = site.parent / "pelican-out"
     wipe(output, site / "cache")
@@ -169,6 +187,7 @@ def bench_size(n: int, runs: int) -> dict[tuple[str, str], Measure]:
     if not marker.exists() or marker.read_text() != version:
         wipe(folder)
         corpus.write_newsgen(folder / "newsgen", items)
+        corpus.write_newsgen(folder / "newsgen-search", items, search=True)
         corpus.write_pelican(folder / "pelican", items)
         corpus.write_hugo(folder / "hugo", items)
         marker.write_text(version)
@@ -177,6 +196,9 @@ def bench_size(n: int, runs: int) -> dict[tuple[str, str], Measure]:
         print(f"  {n} articles, run {run + 1}/{runs}: newsgen", end="", flush=True, file=sys.stderr)
         for scenario, measures in newsgen_runs(folder / "newsgen", items, run).items():
             collected.setdefault(("newsgen", scenario), []).extend(measures)
+        print(", newsgen with search", end="", flush=True, file=sys.stderr)
+        for scenario, measures in search_runs(folder / "newsgen-search", items, run).items():
+            collected.setdefault(("newsgen+search", scenario), []).extend(measures)
         for tool, function in (("Pelican", pelican_run), ("Hugo", hugo_run)):
             print(f", {tool}", end="", flush=True, file=sys.stderr)
             try:
@@ -188,7 +210,7 @@ def bench_size(n: int, runs: int) -> dict[tuple[str, str], Measure]:
 
 
 def table(results: dict[int, dict[tuple[str, str], Measure]], runs: dict[int, int]) -> str:
-    head = f"{'articles':>8}  {'tool':8} {'build':27} {'wall s':>7} {'CPU s':>7} {'peak MiB':>8} {'files':>6} " \
+    head = f"{'articles':>8}  {'tool':14} {'build':27} {'wall s':>7} {'CPU s':>7} {'peak MiB':>8} {'files':>6} " \
            f"{'out MB':>7}  {'÷Pelican':>8} {'÷Hugo':>6}  {'index s':>7} {'index MB':>8}"
     lines = [head, "-" * len(head)]
     for n, rows in results.items():
@@ -200,7 +222,7 @@ def table(results: dict[int, dict[tuple[str, str], Measure]], runs: dict[int, in
             if m.index_files:
                 index = f"  {m.index_s:7.2f}" if m.index_s is not None else f"  {'reused':>7}"
                 index += f" {m.index_mb:8.1f}"
-            lines.append(f"{n:>8}  {tool:8} {scenario:27} {m.wall:7.2f} {m.cpu:7.2f} {m.rss_mib:8.0f} {m.files:6} "
+            lines.append(f"{n:>8}  {tool:14} {scenario:27} {m.wall:7.2f} {m.cpu:7.2f} {m.rss_mib:8.0f} {m.files:6} "
                          f"{m.output_mb:7.1f}  " + " ".join(versus) + index)
         lines.append("")
     lines.append(f"wall and CPU: medians of {', '.join(f'{r} run(s) at {n}' for n, r in runs.items())} "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import json
 import os
 import re
 import subprocess
@@ -19,25 +18,12 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SITES = Path(__file__).resolve().parent / "sites"
 ARTIFACTS = REPO / "test-artifacts"
-# Pagefind writes the search index's filter files, and the entry and metadata files that name them, with
-# their entries in an order of its own on each run (Pagefind issue #638): the same documents give the same
-# fragments and the same answers, not the same bytes. Comparisons of whole builds leave these out.
-UNSTABLE = re.compile(r"pagefind/(?:filter/|pagefind-entry\.json$|pagefind\.[^/]*\.pf_meta$)")
 
 
 def build_files(folder: Path) -> dict[str, bytes]:
-    """Every file of a build folder, names and contents, but the search index's unstable files (and the
-    manifest's lines for them)."""
-    files = {}
-    for path in sorted(folder.rglob("*")):
-        name = path.relative_to(folder).as_posix()
-        if path.is_file() and not UNSTABLE.match(name):
-            files[name] = path.read_bytes()
-    if ".newsgen-manifest.json" in files:
-        manifest = json.loads(files[".newsgen-manifest.json"])
-        manifest["files"] = {k: v for k, v in manifest["files"].items() if not UNSTABLE.match(k)}
-        files[".newsgen-manifest.json"] = json.dumps(manifest, sort_keys=True).encode()
-    return files
+    """Every file of a build folder: names and contents."""
+    return {path.relative_to(folder).as_posix(): path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:

@@ -22,7 +22,7 @@ from newsgen.write import MANIFEST, SERVED_STATS, SPARE_STATS, read_stats, write
 from conftest import article, run_newsgen, write_tree
 
 NOW = datetime(2024, 6, 1, tzinfo=timezone.utc)
-# search off: Pagefind writes a few files in another order each run (conftest.UNSTABLE); test_search covers it
+# search off: Pagefind takes a second a build; test_search covers the search index's files
 SITE = {"newsgen.yaml": "title: Damage Times\nbase_url: https://example.org/\ntimezone: UTC\nsearch: false\n"} | {
     f"content/story-{n}.md": article(f"Story {n}", f"2024-0{1 + n % 5}-1{n}T10:00:00+00:00",
                                      f"Paragraph *{n}*.\n\n## More\n\n- point {n}\n",

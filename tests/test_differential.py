@@ -37,8 +37,7 @@ THEME = Path(__import__("newsgen").__file__).parent / "theme" / "templates"
 SECTIONS = ["World", "Sports", "Science"]
 TAGS = ["Rail", "Energy", "Zürich", "Courts"]
 AUTHORS = ["Ana Ruiz", "Bo Chen"]
-# Search is off but in one variant: Pagefind takes a second a build, and writes a few files in another order
-# each time (conftest.UNSTABLE), so the builds are compared without those.
+# Search is off but in one variant: Pagefind takes a second a build.
 CONFIG = ("title: Differential Times\nbase_url: https://example.org/\ntimezone: UTC\npage_size: 2\nfeed_size: 3\n"
           "search: false\n")
 CONFIGS = [

@@ -158,7 +158,8 @@ def test_json_report_counts_skips_warnings_and_changed_urls(make_site, tmp_path:
     report = json.loads(first.stdout)  # stdout is the report and nothing else
     assert report["ok"] is True and report["articles"] == 3
     assert report["pages"]["article"] == 3 and report["pages"]["tag"] == 2 and report["pages"]["redirect"] == 1
-    assert report["files"] == sum(report["pages"].values()) + report["static_files"]
+    assert report["search"]["files"] > 10  # the search index, on by default
+    assert report["files"] == sum(report["pages"].values()) + report["static_files"] + report["search"]["files"]
     assert report["skipped"] == [
         {"source": "content/draft.md", "reason": "draft", "due": None},
         {"source": "content/later.md", "reason": "scheduled", "due": "2099-01-01T10:00:00+00:00"},

@@ -191,7 +191,8 @@ def test_the_article_pack_holds_one_sites_worth_and_is_rewritten_only_on_change(
     assert pack.stat().st_size < before.st_size
     assert sorted(p.name for p in cache.iterdir()) == ["analysis.pickle", "articles.pack", "build.pickle",
                                                        "groups.pickle", "pages.pickle", "related.pickle",
-                                                       "served.stats", "spare", "spare.stats", "templates"]
+                                                       "search.json", "served.stats", "spare", "spare.stats",
+                                                       "templates"]
 
 
 def folders(folder: Path) -> list[str]:

@@ -20,7 +20,7 @@ from urllib.parse import quote, unquote
 import pytest
 import requests
 
-from conftest import ARTIFACTS, UNSTABLE, article, run_newsgen
+from conftest import ARTIFACTS, article, run_newsgen
 from newsgen.errors import ContentError
 from newsgen.live import LiveSite
 from newsgen.render import THEME_DIR
@@ -517,7 +517,7 @@ def served_copy(server: Server, build: Path, gone: Iterable[str] = ()) -> list[s
     earlier build that `build` no longer has (`gone`) are not served. Returns the files of `build`."""
     session = requests.Session()
     files = sorted(p.relative_to(build).as_posix() for p in build.rglob("*")
-                   if p.is_file() and not p.name.startswith(".") and not UNSTABLE.match(p.relative_to(build).as_posix()))
+                   if p.is_file() and not p.name.startswith("."))
     assert files
     for path in sorted(set(gone) - set(files)):
         assert session.get(server.url + quote(path)).status_code == 404, path

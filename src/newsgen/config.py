@@ -59,10 +59,10 @@ class SiteConfig:
     allow_raw_html: bool = False
     social_cards: bool = True  # draw a 1200x630 PNG card for og:image when an article has no picture
     relative_urls: bool = False  # links from each page to the next as ../x/index.html: opens from disk
-    # A Pagefind index of the articles and a /search/ page (search.py). Off unless asked for: Pagefind
-    # writes a few index files in another order each run, so builds with it are not byte-reproducible,
-    # and it makes the whole index again on any article change (24 s of CPU at 10,000 articles).
-    search: bool = False
+    # A Pagefind index of the articles and a /search/ page (search.py). On by default, as every news site
+    # has a search box; Pagefind makes the whole index again on any article change (24 s of CPU at
+    # 10,000 articles), which `search: false` saves.
+    search: bool = True
     keep: tuple[str, ...] = ()  # files in the output folder a deployment needs (CNAME, .nojekyll)
     # Hosts whose pages the site embeds as click-to-load iframes, besides the providers embeds.py knows
     # (the site's own charts server, its newsroom's Mastodon instance): matched exactly, https only.

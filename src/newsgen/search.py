@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gzip
 import hashlib
 import json
 import logging
 import os
 import tempfile
 import threading
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -31,6 +33,7 @@ from markupsafe import escape
 
 from .errors import Problem, UsageError
 from .model import Article, Site
+from .search_order import in_order
 from .urls import output_path
 
 SEARCH_DIR = "pagefind"  # the index's folder in the site, where Pagefind's script looks for it
@@ -112,12 +115,18 @@ def make_index(docs: dict[str, str], language: str) -> dict[str, bytes]:
                     files[f"{SEARCH_DIR}/{path.relative_to(output).as_posix()}"] = path.read_bytes()
         if f"{SEARCH_DIR}/pagefind.js" not in files:
             raise _failed("it wrote no pagefind.js")
-        # Every file Pagefind writes has content: an empty one would be published as a broken index.
-        # (Seen once, in a test run on a heavily loaded machine, and not reproduced since.)
+        # Every file Pagefind writes has content: one still empty after _written's wait would be
+        # published as a broken index.
         empty = [path for path, data in files.items() if not data]
         if empty:
             raise _failed(f"it wrote {empty[0]} empty")
-        return dict(sorted(files.items()))
+        for path, data in files.items():
+            if path.rsplit(".", 1)[-1].startswith("pf_"):  # the index's own files: gzip, whole or not
+                try:
+                    gzip.decompress(data)
+                except (OSError, EOFError, zlib.error):
+                    raise _failed(f"it wrote {path} cut short") from None
+        return in_order(files)
 
 
 async def _run_pagefind(source: Path, output: Path, language: str) -> None:
@@ -136,6 +145,7 @@ async def _run_pagefind(source: Path, output: Path, language: str) -> None:
         if result.get("page_count") != sum(1 for _ in source.rglob("*.html")):
             raise _failed(f"it indexed {result.get('page_count')} of the articles")
         await _until_done(index.write_files(str(output)), helpers)
+        await _written(output)
     finally:
         try:
             await service.close()
@@ -144,6 +154,22 @@ async def _run_pagefind(source: Path, output: Path, language: str) -> None:
         for task in helpers:  # taken, so that asyncio does not print it again as never retrieved
             if task.done() and not task.cancelled():
                 task.exception()
+
+
+async def _written(output: Path, patience: float = 20.0) -> None:
+    """Until the files Pagefind wrote have their bytes. Pagefind answers `write_files` once it has created
+    each file and handed its bytes to a tokio `File`, which writes them from a background thread, unflushed
+    (pagefind/src/output/mod.rs, `write`): on a busy machine a file can still be empty, or growing, when
+    the answer comes, and its bytes would be lost if the process were stopped then (the API's close()
+    terminates it). So: wait until no file is empty and no size changed over 0.1 s. make_index then
+    checks each compressed file whole and reports what is not."""
+    sizes: dict[Path, int] = {}
+    for _ in range(int(patience / 0.1)):
+        now = {path: path.stat().st_size for path in output.rglob("*") if path.is_file()}
+        if now == sizes and all(now.values()):
+            return
+        sizes = now
+        await asyncio.sleep(0.1)
 
 
 async def _until_done(work: Awaitable[T], helpers: set[asyncio.Task[object]]) -> T:
