@@ -26,9 +26,9 @@ WORDS_PER_MINUTE = 238  # silent reading of English non-fiction (Brysbaert 2019)
 # 357 for Japanese (the IReST study, Trauzettel-Klosinski and Dietz 2012); others of them take the former.
 CHARACTERS_PER_MINUTE = {"zh": 255, "ja": 357}
 DEFAULT_CHARACTERS_PER_MINUTE = 255
-# Han, kana, Thai, Lao, Myanmar, Khmer and half-width katakana: no spaces between their words.
-_UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
-                       "\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+# Han, kana, Thai, Lao, Myanmar, Khmer, CJK punctuation and full-width forms: no spaces between their words.
+_UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3000-\u30ff\u3400-\u4dbf"
+                       "\u4e00-\u9fff\uf900-\ufaff\uff01-\uff9f]")
 SECONDS_PER_ARTICLE = 5.0  # an ordinary article takes milliseconds; pathological Markdown is cut off
 _TAG = re.compile(r"<[^>]+>")
 _SAFE_SCHEMES = {"", "http", "https", "mailto"}
