@@ -272,8 +272,9 @@ class LiveSite:
         old = self.snapshot
         settings = any(path in (CONFIG_FILE, TAXONOMY_FILE) for path in changed)
         content = {path for path in changed if path not in (CONFIG_FILE, TAXONOMY_FILE)
-                   and not path.startswith(("templates/", "static/"))}
-        templates = any(path.startswith("templates/") for path in changed)
+                   and not path.startswith(("templates/", "static/", "translations/"))}
+        # the site's translations are compiled into the templates (i18n.ThemeStrings): a new renderer reads them
+        templates = any(path.startswith(("templates/", "translations/")) for path in changed)
         if settings:
             self._load_settings()
         else:
