@@ -84,8 +84,9 @@ def parse_language(tag: str) -> Locale | None:
 
 @functools.lru_cache(maxsize=64)
 def candidates(tag: str) -> tuple[str, ...]:
-    """Catalog names to look for, most specific first: `zh` -> zh_Hans_CN, zh_Hans, zh_CN, zh (CLDR's likely
-    subtags add the script, so Simplified Chinese is found for `zh` and `zh-CN`, never for `zh-TW`)."""
+    """Catalog names to look for, most specific first: `zh-CN` -> zh_Hans_CN, zh_Hans, zh_CN, zh; `zh-TW` ->
+    zh_Hant_TW, zh_Hant, zh_TW, zh (CLDR's likely subtags add the script, so the Simplified Chinese catalog,
+    zh_Hans, is found for `zh` and `zh-CN`, never for `zh-TW`)."""
     parts = tag.replace("-", "_").split("_")
     language = parts[0].lower()
     script = next((p.title() for p in parts[1:] if len(p) == 4 and p.isalpha()), None)
@@ -295,7 +296,7 @@ class LocalFormats:
     `25 May 2021`."""
 
     def __init__(self, tag: str, locale_name: str = ""):
-        self.english = candidates(tag)[-1] == ENGLISH and not locale_name
+        self.english = candidates(tag)[-1] == ENGLISH  # whatever `locale` says: English keeps its own format
         self.locale = parse_language(locale_name or tag) or Locale.parse(ENGLISH)
         if not self.english:
             locale = self.locale
