@@ -140,6 +140,7 @@ class Site:
     authors: tuple[Term, ...] = ()  # with pages under author/<slug>/, unless taxonomies.yaml turns them off
     redirects: tuple[Redirect, ...] = ()
     notices: tuple[Problem, ...] = ()  # every warning with the file it is about, when it has one
+    multilingual: bool = False  # an article is in another language than the site's, or has versions
 
     @property
     def next_due(self) -> Skipped | None:
@@ -346,6 +347,7 @@ def build_site(
                 tuple(warnings) + summarised_notices(notices),
                 authors=authors,
                 redirects=_redirects(articles, (*categories, *tags), taxonomy, authors, legacy_urls),
+                multilingual=any(a.language != config.language or a.translations for a in articles),
                 notices=tuple(notices))
 
 

@@ -80,10 +80,14 @@ class Renderer:
             url=self.url, abs_url=self.abs_url, iso=self.iso, rfc822=self.rfc822,
             long_date=self.long_date, long_datetime=self.long_datetime, jsonld=self.jsonld,
             abs_image=self.abs_image, entry_id=self.entry_id, image_size=self.image_size,
-            theme_ngettext=plural_filter(self.catalog.translations), number=self._formats.number,
+            theme_ngettext=plural_filter(self.catalog.translations),
+            number=str if self._formats.english else self._formats.number,
             rtl=is_rtl, language_name=language_name,
         )
-        self.env.globals.update(site=self.config, model=site, nav=site.categories, generator=GENERATOR)
+        self.env.globals.update(site=self.config, model=site, nav=site.categories, generator=GENERATOR,
+                                # whether any article is in another language than the site's: pages of a site in
+                                # one language skip every per-article language test
+                                multilingual=site.multilingual)
 
     # --- helpers available to templates -------------------------------------------------------
     def url(self, path: str) -> str:
