@@ -389,3 +389,30 @@ def test_vnu_reports_no_errors_on_any_page_of_any_language(newsrooms: dict[str, 
     report = json.loads(run.stderr)
     errors = [m for m in report["messages"] if m["type"] in ("error", "non-document-error")]
     assert errors == [], json.dumps(errors, indent=1)[:4000]
+
+
+@pytest.mark.browser
+def test_axe_finds_no_violations_on_the_arabic_site(newsrooms: dict[str, Path],
+                                                    static_server: Callable[[Path], str]) -> None:
+    from playwright.sync_api import sync_playwright
+    from test_browser import AXE, AXE_TAGS, CHROMIUM_ARGS
+
+    out = newsrooms["ar"]
+    origin = static_server(out)
+    paths = ["/" + p.relative_to(out).as_posix().removesuffix("index.html") for p in sorted(out.rglob("*.html"))
+             if 'http-equiv="refresh"' not in p.read_text(encoding="utf-8")]
+    failures = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        for scheme in ("light", "dark"):
+            for path in paths:
+                page = browser.new_page(viewport={"width": 390, "height": 844}, color_scheme=scheme)
+                page.goto(origin + path, wait_until="load")
+                assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+                page.add_script_tag(path=str(AXE))
+                failures += [f"{path} [{scheme}] {v}" for v in page.evaluate(
+                    """async tags => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations
+                         .map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)""", AXE_TAGS)]
+                page.close()
+        browser.close()
+    assert len(paths) > 8 and not failures, "\n".join(failures)
