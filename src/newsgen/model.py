@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -320,7 +321,8 @@ def build_site(
             )
         )
         old_slug = None if source.slug else legacy_slug(source.title)
-        if old_slug is not None:
+        # articles: only the hash slugs (x3f…) of older versions redirect, the URLs of headlines in other scripts
+        if old_slug is not None and re.fullmatch(r"x[0-9a-f]{10}", old_slug):
             legacy_urls.append((articles[-1], permalink(source.permalink or config.permalink, local, old_slug,
                                                         categories[0].slug if categories else "news",
                                                         tuple(c.slug for c in categories))))
