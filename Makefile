@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: build install test fuzz serve bench audit clean
+.PHONY: build install test fuzz serve bench audit clean catalogs
 build: $(VENV)/.installed
 	$(BIN)/newsgen build .
 	@echo "newsgen is installed in $(BIN)/: run '. $(BIN)/activate' to type plain 'newsgen'"
@@ -56,3 +56,12 @@ $(BENCH_VENV)/.installed: bench/requirements.txt
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/requirements.txt
 	touch $@
+
+# The theme's translations (src/newsgen/locales, README "Languages"): the strings extracted from the theme's
+# templates into messages.pot, each language's .po brought up to date with them (new strings untranslated,
+# gone ones dropped), and compiled to the .mo files that newsgen reads and the package ships.
+LOCALES := src/newsgen/locales
+catalogs: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header -o $(LOCALES)/messages.pot src/newsgen/theme/templates
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-fuzzy-matching --ignore-obsolete --no-wrap
+	$(BIN)/pybabel compile -d $(LOCALES) --statistics

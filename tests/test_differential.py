@@ -51,6 +51,16 @@ CONFIGS = [
     CONFIG.replace("search: false\n", "search: true\n") + "social_cards: false\n",  # the search index and page
     # the site's own iframe host: story 2's chart is an embed with it, a plain link without
     CONFIG + "social_cards: false\nembed_domains: [charts.example.org]\n",
+    CONFIG + "social_cards: false\nlanguage: fr\n",  # the theme's strings, dates and quotes in French
+    CONFIG + "social_cards: false\nlanguage: ar\n",  # right to left
+]
+# translations/<language>.po: a site's own wording of theme strings, over the shipped catalog
+OVERRIDES = [
+    'msgid "Home"\nmsgstr "Front page"\n',
+    'msgid "Home"\nmsgstr "Une"\n\nmsgid "Topics"\nmsgstr "Subjects"\n',
+    'msgid ""\nmsgstr ""\n"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n\n'
+    'msgid "%(number)s article"\nmsgid_plural "%(number)s articles"\nmsgstr[0] "%(number)s story"\n'
+    'msgstr[1] "%(number)s stories"\n',
 ]
 # Story 2 embeds a video whose poster is the static picture (its size is read while its Markdown is
 # rendered: a picture edit must reach the page) and a chart from the host one config lists.
@@ -282,6 +292,41 @@ def config_edits() -> st.SearchStrategy[Edit]:
             | st.builds(taxonomy, st.integers(0, len(TAXONOMIES) - 1)))
 
 
+def language_edits() -> st.SearchStrategy[Edit]:
+    """The inputs of translated sites: the site's override file (for English and French) and an article's own
+    language and version of another's story."""
+    index = st.integers(0, 40)
+
+    def override(i: int, language: str) -> Edit:
+        return Edit(f"translations/{language}.po #{i}", lambda site, _: write_tree(
+            site, {f"translations/{language}.po": OVERRIDES[i]}))
+
+    def no_override() -> Edit:
+        return Edit("no translations/", lambda site, _: shutil.rmtree(site / "translations", ignore_errors=True))
+
+    def language(i: int, tag: str) -> Edit:
+        def apply(site: Path, _: Path) -> None:
+            p = pick(site, i)
+            line = front_line(p, "language")
+            if line != "\0":
+                rewrite(p, line + "\n", "" if tag == "-" else f"language: {tag}\n")
+            elif tag != "-":
+                rewrite(p, "\n---\n", f"\nlanguage: {tag}\n---\n")
+        return Edit(f"article #{i} in language {tag}", apply)
+
+    def translation(i: int, j: int) -> Edit:
+        def apply(site: Path, _: Path) -> None:
+            p, original = pick(site, i), pick(site, j)
+            if p is None or original is None or p == original or front_line(p, "translation_of") != "\0":
+                return
+            rewrite(p, "\n---\n", f"\ntranslation_of: {original.stem}\nlanguage: de\n---\n")
+        return Edit(f"article #{i} a version of #{j}", apply)
+
+    return st.one_of(st.builds(override, st.integers(0, len(OVERRIDES) - 1), st.sampled_from(["en", "fr"])),
+                     st.just(no_override()), st.builds(language, index, st.sampled_from(["fr", "ja", "ar", "-"])),
+                     st.builds(translation, index, index))
+
+
 def static_edits() -> st.SearchStrategy[Edit]:
     def picture(width: int) -> Edit:
         return Edit(f"static picture {width}x1",
@@ -354,7 +399,7 @@ CHANGED_SERVED_FILES = True
 # Drawn kind first, then the edit: st.one_of would flatten the kinds and draw their edits evenly, so the
 # ten kinds of content edit would crowd out the rest.
 KINDS = [content_edits(), content_edits(), content_edits(), config_edits(), static_edits(), template_edits(),
-         template_edits(), hand_edits()]
+         template_edits(), hand_edits(), language_edits()]
 edits = st.sampled_from(range(len(KINDS))).flatmap(KINDS.__getitem__)
 
 
@@ -433,3 +478,23 @@ def test_each_template_construct_of_the_corpus_is_never_stale(number: int) -> No
     """Each construct of the corpus, then the edits that change what it shows: the random run above
     may miss some in its few examples."""
     check_sequence(STRESS, number)
+
+
+LANGUAGE_STEPS = [  # a site translated, its wording overridden, an article in another language and a version
+    Edit("newsgen.yaml in French", lambda site, _: (site / "newsgen.yaml").write_text(CONFIGS[-2])),
+    Edit("translations/fr.po #0", lambda site, _: write_tree(site, {"translations/fr.po": OVERRIDES[0]})),
+    Edit("translations/fr.po #1", lambda site, _: write_tree(site, {"translations/fr.po": OVERRIDES[1]})),
+    Edit("story 1 in Japanese", lambda site, _: rewrite(site / "content" / "story-1.md", "\n---\n",
+                                                         "\nlanguage: ja\n---\n")),
+    Edit("story 2 a version of story 3", lambda site, _: rewrite(site / "content" / "story-2.md", "\n---\n",
+                                                                  "\ntranslation_of: story-3\nlanguage: de\n---\n")),
+    Edit("story 1 in Arabic", lambda site, _: rewrite(site / "content" / "story-1.md", "language: ja", "language: ar")),
+    Edit("translations/fr.po removed", lambda site, _: shutil.rmtree(site / "translations")),
+    Edit("newsgen.yaml in Arabic", lambda site, _: (site / "newsgen.yaml").write_text(CONFIGS[-1])),
+]
+
+
+def test_catalog_override_and_article_language_edits_are_never_stale() -> None:
+    """The inputs of translated sites (i18n.py) reach the memo keys: the theme's catalog, the site's override
+    file, an article's own language and the versions of a story."""
+    check_sequence(LANGUAGE_STEPS)

@@ -362,7 +362,7 @@ def test_a_template_that_reads_a_listings_term_deeply_is_rebuilt_when_its_articl
     theme_listing = Path(__import__("newsgen").__file__).parent / "theme" / "templates" / "listing.html"
     (site / "templates").mkdir()
     (site / "templates" / "listing.html").write_text(theme_listing.read_text(encoding="utf-8").replace(
-        "<h1>{{ term.name }}</h1>", "<h1>{{ term.name }}</h1><p>Earliest: {{ term.articles[-1].title }}</p>"),
+        "<h1 dir=\"auto\">{{ term.name }}</h1>", "<h1 dir=\"auto\">{{ term.name }}</h1><p>Earliest: {{ term.articles[-1].title }}</p>"),
         encoding="utf-8")
     (site / "newsgen.yaml").write_text((site / "newsgen.yaml").read_text() + "feed_size: 3\n")
     output = tmp_path / "incremental" / "build"

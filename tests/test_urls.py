@@ -8,7 +8,7 @@ import unicodedata
 import pytest
 from hypothesis import given, strategies as st
 
-from newsgen.urls import output_path, paginated, permalink, slugify, term_key
+from newsgen.urls import legacy_slug, output_path, paginated, permalink, slugify, term_key
 
 
 @pytest.mark.parametrize("text, slug", [
@@ -20,10 +20,25 @@ def test_slugify_transliterates(text: str, slug: str) -> None:
     assert slugify(text) == slug
 
 
-def test_untransliterable_text_gets_a_stable_slug() -> None:
-    assert slugify("北京") == slugify("北京") != slugify("上海")
-    assert re.fullmatch(r"x[0-9a-f]{10}", slugify("北京"))
-    assert slugify("🙂") and slugify("!!!") and slugify("") != slugify("北京")
+@pytest.mark.parametrize("text, slug", [
+    ("北京", "beijing"), ("上海", "shanghai"), ("東京", "dongjing"), ("القاهرة", "lqhrh"), ("ירושלים", "yrvslym"),
+    ("서울", "seoul"), ("Київ", "kiyiv"), ("北京 news", "beijing-news"), ("Prix en €", "prix-en-eur"),
+])
+def test_every_script_gets_a_readable_ascii_slug(text: str, slug: str) -> None:
+    assert slugify(text) == slug
+
+
+def test_text_without_letters_gets_a_stable_slug() -> None:
+    assert re.fullmatch(r"x[0-9a-f]{10}", slugify("!!!"))
+    assert slugify("!!!") == slugify("!!!") != slugify("???")
+    assert slugify("🙂") == "slight-smile" and slugify("") != slugify("!!!")
+
+
+def test_the_slug_older_versions_gave_is_known_where_it_differs() -> None:
+    """Hash slugs (x3f…) of older versions get a redirect to the readable one (model._redirects)."""
+    assert re.fullmatch(r"x[0-9a-f]{10}", legacy_slug("北京") or "")
+    assert legacy_slug("北京 news") == "news"
+    assert legacy_slug("Genève") is None and legacy_slug("Москва") is None and legacy_slug("Geneva") is None
 
 
 def test_case_and_normalisation_variants_are_one_term() -> None:

@@ -31,6 +31,7 @@ from newsgen.watch import IGNORE, REBUILD, Watcher, classify
     ("static/assets/style.css", REBUILD),
     ("static/images/photo.JPG", REBUILD),
     ("static/robots-extra.txt", REBUILD),
+    ("translations/fr.po", REBUILD),  # the site's own wording of the theme (i18n.py)
     # editor temp, swap and backup files
     ("content/.summit.md.swp", IGNORE),
     ("content/.summit.md.swx", IGNORE),

@@ -32,6 +32,7 @@ from .content import SourceArticle, draft_date, find_sources, parse_article
 from .embeds import EmbedError, PosterSize, picture_size, posters_current
 from .errors import CacheUnreadable, ContentError, Problem, UsageError
 from .formats import is_hugo_project
+from .i18n import Catalog, load_catalog
 from .markup import EXCERPT_LIMIT, MarkdownRenderer, MarkupTooComplex, RenderedBody
 from .model import Site, SiteSummary, build_site, summarise, valid_between
 from .plan import Page, plan_site
@@ -119,6 +120,7 @@ class Inputs:
     epoch: datetime | None  # SOURCE_DATE_EPOCH
     files: list[ArticleFile]
     statics: dict[str, Path]
+    catalog: Catalog  # the theme's strings: compiled into the templates, so part of their digest
 
 
 def read_inputs(site_dir: Path, options: BuildOptions, cache: Cache | None = None) -> Inputs:
@@ -137,15 +139,19 @@ def read_inputs(site_dir: Path, options: BuildOptions, cache: Cache | None = Non
         files = scanning.result()
     if files is None:
         files = scan_articles(site_dir, config, taxonomy, cache)
-    return Inputs(config, taxonomy, now, epoch, files, static_files(site_dir))
+    return Inputs(config, taxonomy, now, epoch, files, static_files(site_dir), load_catalog(site_dir, config.language))
 
 
 def make_site(site_dir: Path, inputs: Inputs, options: BuildOptions, cache: Cache | None = None,
               stats: BuildResult | None = None) -> Site:
     """Articles parsed (or taken from the cache) and the model made. No output is touched."""
     sources, bodies = load_articles(site_dir, inputs.config, inputs.taxonomy, options, cache, stats, inputs.files)
-    return build_site(inputs.config, sources, bodies, inputs.now, include_drafts=options.drafts,
+    site = build_site(inputs.config, sources, bodies, inputs.now, include_drafts=options.drafts,
                       include_future=options.future, taxonomy=inputs.taxonomy)
+    if inputs.catalog.warning:  # once per build, like any warning about the site as a whole
+        site = dataclasses.replace(site, warnings=(inputs.catalog.warning, *site.warnings),
+                                   notices=(Problem(inputs.catalog.warning), *site.notices))
+    return site
 
 
 def load_site(site_dir: Path, options: BuildOptions) -> tuple[Site, datetime | None]:
@@ -202,7 +208,9 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
     static_bytes = {path: source.read_bytes() for path, source in inputs.statics.items()}
     static_digests = {path: digest(data) for path, data in static_bytes.items()}
     statics_key = repr(sorted(static_digests.items()))  # what every digest below takes of the static files
-    templates = template_digest((site_dir / TEMPLATES_DIR, THEME_DIR / TEMPLATES_DIR))
+    # the theme's strings are compiled into the templates (i18n.ThemeStrings): a digest of both
+    templates = hash_parts(template_digest((site_dir / TEMPLATES_DIR, THEME_DIR / TEMPLATES_DIR)),
+                           inputs.catalog.digest)
     fingerprint = _fingerprint(inputs, site_dir, salt, templates, statics_key, options)
 
     try:
@@ -231,9 +239,10 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
                 raise ContentError(problems)
             # Jinja folds filters applied to constants (`{{ 'feed.xml' | url }}`) into the code it compiles:
             # that code is good only for the settings such filters read, the config and the static files.
-            bytecode = (cache.compiled_templates(hash_parts(repr(inputs.config), statics_key))
+            # The theme's strings are compiled in too (i18n.ThemeStrings).
+            bytecode = (cache.compiled_templates(hash_parts(repr(inputs.config), statics_key, inputs.catalog.digest))
                         if cache is not None else None)
-            renderer = Renderer(site_dir, site, bytecode=bytecode)
+            renderer = Renderer(site_dir, site, bytecode=bytecode, catalog=inputs.catalog)
             # Pages may read static files while rendering (a picture's size, say): they are inputs too.
             known = _known_pages(pages, renderer, templates, f"{salt}|{statics_key}", cache)
             result.pages_by_kind, result.static_files = Counter(page.kind for page in pages), len(inputs.statics)
@@ -480,7 +489,7 @@ def parse_source(raw: bytes, source: str, config: SiteConfig, taxonomy: Taxonomy
     except ContentError as exc:
         return list(exc.problems)
     try:
-        body = markdown.render(parsed.body)
+        body = markdown.render(parsed.body, parsed.language or config.language)
     except MarkupTooComplex as exc:
         return [Problem(str(exc), source, field="body")]
     except EmbedError as exc:
@@ -579,7 +588,7 @@ class _Render(_Work):
     def __init__(self, site_dir: Path, bytecode: jinja2.BytecodeCache | None, renderer: Renderer, pages: list[Page],
                  staging: Staging, pickled: bool):
         """`pickled`: for workers started by forkserver or spawn (else in this process, or forked)."""
-        self.site_dir, self.bytecode = site_dir, bytecode
+        self.site_dir, self.bytecode, self.catalog = site_dir, bytecode, renderer.catalog
         self._renderer: Renderer | None = renderer
         self._live: tuple[Site, list[Page], Staging] | None = (renderer.site, pages, staging)
         self._blob = pickle.dumps(self._live, pickle.HIGHEST_PROTOCOL) if pickled else None
@@ -597,7 +606,7 @@ class _Render(_Work):
             self._live = pickle.loads(self._blob)
         self._blob = None
         if self._renderer is None:
-            self._renderer = Renderer(self.site_dir, self._live[0], bytecode=self.bytecode)
+            self._renderer = Renderer(self.site_dir, self._live[0], bytecode=self.bytecode, catalog=self.catalog)
 
     def __call__(self, chunk: Sequence[object]) -> list[tuple[int, str, bool, Stat | None, list[Problem]]]:
         assert self._live is not None and self._renderer is not None, "start() first"

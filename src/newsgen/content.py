@@ -72,6 +72,8 @@ class SourceArticle:
     corrections: tuple[Correction, ...] = ()  # oldest first
     aliases: tuple[str, ...] = ()  # old site-relative URL paths that redirect here
     permalink: str = ""  # this article's own URL pattern, overriding the site's
+    language: str = ""  # BCP 47 tag, when the article is not in the site's language
+    translation_of: str = ""  # the slug of the story this is a version of (or Hugo's shared translationKey)
     warnings: tuple[Problem, ...] = ()  # things to tell the editor that do not stop the build
     not_article: str = ""  # why this file is another generator's page and not published, e.g. a Pelican page
 
@@ -164,6 +166,21 @@ def _slug(value: Any) -> tuple[str, str]:
     return slug, text
 
 
+def _language(value: Any) -> str:
+    text = _text(value)
+    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", text):
+        raise _FieldProblem("expected a BCP 47 language tag such as fr, pt-BR or zh-Hant")
+    return text
+
+
+def _translation_of(value: Any) -> str:
+    """The slug (or Hugo translationKey) that ties the versions of one story together."""
+    text = _text(value).strip()
+    if not text:
+        raise _FieldProblem("expected the slug of the article this one translates")
+    return text
+
+
 def _mapping(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _FieldProblem("expected a mapping of keys to values")
@@ -174,6 +191,7 @@ def _mapping(value: Any) -> dict[str, Any]:
 FIELDS = (
     "title", "date", "updated", "author", "authors", "summary", "categories", "tags",
     "slug", "draft", "image", "image_alt", "type", "dateline", "corrections", "aliases", "permalink", "extra",
+    "language", "translation_of",
 )
 ALIASES = {"headline": "title", "category": "categories", **FOREIGN_ALIASES}
 ARTICLE_TYPES = ("News", "Opinion", "Analysis")
@@ -395,6 +413,8 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
         corrections=corrections,
         aliases=take("aliases", lambda v: _aliases(v, "/".join(facts.folders) if slug_from_file else None), ()),
         permalink=take("permalink", _permalink, ""),
+        language=take("language", _language, ""),
+        translation_of=take("translation_of", _translation_of, ""),
         extra={**fields.extra, **take("extra", _mapping, {})},
     )
     if published and updated and updated.at < published.at:

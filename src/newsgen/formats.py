@@ -32,6 +32,8 @@ FOREIGN_ALIASES = {
     "lastmod": "updated", "modified": "updated", "last_modified_at": "updated",  # Hugo, Pelican, jekyll-seo-tag
     "redirect_from": "aliases",  # jekyll-redirect-from
     "url": "permalink",  # Hugo and Pelican: the page's whole URL path
+    "lang": "language",  # Jekyll (Polyglot) and Pelican
+    "translationkey": "translation_of",  # Hugo: a key every version of a story shares
 }
 # Keys that fill a field only when the article does not set it (Hugo, Jekyll, Pelican spellings).
 FALLBACKS = {
@@ -45,9 +47,9 @@ FOREIGN_KEYS = frozenset({
     # Hugo
     "weight", "keywords", "series", "linktitle", "layout", "build", "cascade", "expirydate", "unpublishdate",
     "headless", "iscjklanguage", "markup", "menu", "menus", "outputs", "resources", "sitemap",
-    "translationkey", "toc",
+    "toc",
     # Jekyll
-    "excerpt_separator", "render_with_liquid", "comments", "lang",
+    "excerpt_separator", "render_with_liquid", "comments",
     # Pelican
     "save_as", "template", "translation",
 })

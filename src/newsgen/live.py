@@ -64,6 +64,10 @@ class _Bytecode(jinja2.BytecodeCache):
 
     def __init__(self) -> None:
         self._code: dict[str, bytes] = {}
+        self.catalog = ""  # digest of the theme's strings, which are compiled in (i18n.ThemeStrings)
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        return f"{self.catalog}:{super().get_cache_key(name, filename)}"
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         if bucket.key in self._code:
@@ -268,8 +272,9 @@ class LiveSite:
         old = self.snapshot
         settings = any(path in (CONFIG_FILE, TAXONOMY_FILE) for path in changed)
         content = {path for path in changed if path not in (CONFIG_FILE, TAXONOMY_FILE)
-                   and not path.startswith(("templates/", "static/"))}
-        templates = any(path.startswith("templates/") for path in changed)
+                   and not path.startswith(("templates/", "static/", "translations/"))}
+        # the site's translations are compiled into the templates (i18n.ThemeStrings): a new renderer reads them
+        templates = any(path.startswith(("templates/", "translations/")) for path in changed)
         if settings:
             self._load_settings()
         else:
@@ -381,6 +386,7 @@ class LiveSite:
 
     def _renderer(self, site: Site, statics: dict[str, bytes]) -> Renderer:
         renderer = Renderer(self.site_dir, site)
+        self._bytecode.catalog = renderer.catalog.digest
         renderer.env.bytecode_cache = self._bytecode
         own = self._site_statics
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,7 +16,7 @@ from .errors import Problem
 from .formats import KEPT_IN_EXTRA
 from .markup import RenderedBody, excerpt, is_site_path
 from .taxonomy import Taxonomy
-from .urls import permalink, slugify, term_key
+from .urls import legacy_slug, permalink, slugify, term_key
 
 CATEGORY, TAG, AUTHOR = "category", "tag", "author"
 
@@ -39,6 +41,15 @@ class Reference:
     url: str  # as written: `images/x.jpg`, `/category/world/`
     line: int | None  # in the article's file
     field: str  # image (front matter) or body
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One version of a story in a language (the article itself among them): for hreflang and "Read in"."""
+
+    language: str
+    url: str
+    title: str
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,8 @@ class Article:
     author_refs: tuple[TermRef, ...] = ()  # the authors' pages, when the site has them
     references: tuple[Reference, ...] = ()  # its pictures and links on this site, checked by references.py
     embeds: tuple[Embed, ...] = ()  # videos, posts, maps… in its body, as click-to-load placeholders
+    language: str = "en"  # its own `language`, else the site's
+    translations: tuple[Translation, ...] = ()  # every version of the story, this one too, by language; () alone
 
     @property
     def body_html(self) -> str:
@@ -130,6 +143,7 @@ class Site:
     authors: tuple[Term, ...] = ()  # with pages under author/<slug>/, unless taxonomies.yaml turns them off
     redirects: tuple[Redirect, ...] = ()
     notices: tuple[Problem, ...] = ()  # every warning with the file it is about, when it has one
+    multilingual: bool = False  # an article is in another language than the site's, or has versions
 
     @property
     def next_due(self) -> Skipped | None:
@@ -225,7 +239,7 @@ def _display_names(sources: list[SourceArticle], attribute: str) -> dict[str, st
 # the settings (config, taxonomy): the other articles (a term's display name and slug) and the clock.
 # The page cache digests an article by its file's cache key plus these fields, so a field derived
 # from anything else must be listed here (test_incremental checks it against varied neighbours).
-NOT_FROM_FILE = ("categories", "tags", "author_refs", "url", "scheduled")
+NOT_FROM_FILE = ("categories", "tags", "author_refs", "url", "scheduled", "translations")
 
 
 def _references(source: SourceArticle, body: RenderedBody) -> tuple[Reference, ...]:
@@ -274,6 +288,7 @@ def build_site(
         refs[kind] = {key: TermRef(kind, names[key], slugs[key]) for key in names}
 
     articles = []
+    legacy_urls: list[tuple[Article, str]] = []  # (article, its URL under newsgen's old slugs) where they differ
     zone = config.zone
     for source in published:
         # one ref per term key (by the keys: hashing text is cheaper than hashing refs)
@@ -311,8 +326,18 @@ def build_site(
                 author_refs=tuple(refs[AUTHOR][term_key(n)] for n in source.authors) if taxonomy.author_pages else (),
                 references=_references(source, body),
                 embeds=body.embeds,
+                language=source.language or config.language,
             )
         )
+        old_slug = None if source.slug else legacy_slug(source.title)
+        # articles: only the hash slugs (x3f…) of older versions redirect, the URLs of headlines in other scripts
+        if old_slug is not None and re.fullmatch(r"x[0-9a-f]{10}", old_slug):
+            legacy_urls.append((articles[-1], permalink(source.permalink or config.permalink, local, old_slug,
+                                                        categories[0].slug if categories else "news",
+                                                        tuple(c.slug for c in categories))))
+    translation_keys = {source.source: source.translation_of for source in published if source.translation_of}
+    if translation_keys:
+        articles = _link_translations(articles, translation_keys, config.language, warnings)
     articles.sort(key=newest_first)
 
     def terms(kind: str) -> tuple[Term, ...]:
@@ -326,13 +351,43 @@ def build_site(
 
     skipped.sort(key=lambda s: s.source)
     categories, tags = terms(CATEGORY), terms(TAG)
+    authors = terms(AUTHOR) if taxonomy.author_pages else ()
     # Every file's warnings, left-out files' too: a file skipped for having no front matter says so.
     notices = [Problem(w) for w in warnings] + [n for s in sources for n in (*s.warnings, *_body_notices(s, bodies))]
     return Site(config, tuple(articles), categories, tags, tuple(skipped),
                 tuple(warnings) + summarised_notices(notices),
-                authors=terms(AUTHOR) if taxonomy.author_pages else (),
-                redirects=_redirects(articles, (*categories, *tags), taxonomy),
+                authors=authors,
+                redirects=_redirects(articles, (*categories, *tags), taxonomy, authors, legacy_urls),
+                multilingual=any(a.language != config.language or a.translations for a in articles),
                 notices=tuple(notices))
+
+
+def _link_translations(articles: list[Article], keys: dict[str, str], default: str,
+                       warnings: list[str]) -> list[Article]:
+    """Every version of a story knows the others: those whose `translation_of` names the same key, and
+    the article whose slug is that key (the original)."""
+    groups: dict[str, list[int]] = {}
+    for index, article in enumerate(articles):
+        groups.setdefault(keys.get(article.source, article.slug), []).append(index)
+    linked = list(articles)
+    for key, members in groups.items():
+        named = [articles[i] for i in members if articles[i].source in keys]
+        if len(members) < 2:
+            if named:
+                warnings.append(f"{named[0].source}: translation_of '{key}' matches no other article's slug")
+            continue
+        versions: dict[str, Translation] = {}
+        for index in sorted(members, key=lambda i: articles[i].source):
+            article = articles[index]
+            if article.language in versions:
+                warnings.append(f"{article.source}: another version of '{key}' is in {article.language!r} too; "
+                                "only the first is linked as that language's")
+                continue
+            versions[article.language] = Translation(article.language, article.url, article.title)
+        found = tuple(sorted(versions.values(), key=lambda t: (t.language != default, t.language)))
+        for index in members:
+            linked[index] = dataclasses.replace(articles[index], translations=found)
+    return linked
 
 
 def summarised_notices(notices: list[Problem]) -> tuple[str, ...]:
@@ -352,11 +407,26 @@ def summarised_notices(notices: list[Problem]) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _redirects(articles: list[Article], terms: tuple[Term, ...], taxonomy: Taxonomy) -> tuple[Redirect, ...]:
+def _redirects(articles: list[Article], terms: tuple[Term, ...], taxonomy: Taxonomy, authors: tuple[Term, ...] = (),
+               legacy_urls: list[tuple[Article, str]] | None = None) -> tuple[Redirect, ...]:
     """Old URLs to keep: every article alias, and the page of every renamed term that has articles now."""
     found = [Redirect(alias, article.url, article.title, article.source)
              for article in articles for alias in article.aliases]
     by_name = {(term.kind, term_key(term.name)): term for term in terms}
+    # Before anyascii, a name in a script the slug table did not cover got a hash slug (x3f…) or lost
+    # those words: the old URL redirects to the readable one, where nothing else lives there now.
+    taken = {a.url for a in articles} | {t.url for t in (*terms, *authors)} | {r.url for r in found}
+    for term in (*terms, *authors):
+        old = legacy_slug(term.name)
+        if old is not None and not taxonomy.slug_for(term.kind, term.name):
+            old_url = f"{term.kind}/{old}/"
+            if old_url not in taken and old_url != term.url:
+                taken.add(old_url)
+                found.append(Redirect(old_url, term.url, term.name, f"{term.kind} '{term.name}' (its slug before 0.x)"))
+    for article, old_url in legacy_urls or ():
+        if old_url not in taken:
+            taken.add(old_url)
+            found.append(Redirect(old_url, article.url, article.title, article.source))
     for kind in (CATEGORY, TAG):
         for old, spec in taxonomy.renamed(kind):
             term = by_name.get((kind, term_key(spec.name)))

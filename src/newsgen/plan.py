@@ -201,16 +201,19 @@ def plan_site(site: Site, reference: datetime | None = None, related: RelatedTab
     listed = [p for p in pages if p.path.endswith(".html") and p.kind not in ("404", "redirect")]
     chunks = [listed[i : i + SITEMAP_LIMIT] for i in range(0, len(listed), SITEMAP_LIMIT)] or [[]]
     lastmod = _lastmods(site, pages)
+    alternates = _alternates(site)
     if len(chunks) == 1:
         pages.append(Page("sitemap.xml", "sitemap.xml", "sitemap", "sitemap.xml", "the sitemap",
-                          {"entries": [(p.url, lastmod.get(p.url)) for p in chunks[0]]}))
+                          {"entries": [(p.url, lastmod.get(p.url)) for p in chunks[0]],
+                           "alternates": _alternates_of(alternates, chunks[0])}))
     else:
         parts = []
         for number, chunk in enumerate(chunks, start=1):
             url = f"sitemap-{number}.xml"
             entries = [(p.url, lastmod.get(p.url)) for p in chunk]
             parts.append((url, max((m for _, m in entries if m), key=lambda m: m.at, default=None)))
-            pages.append(Page(url, url, "sitemap", "sitemap.xml", "the sitemap", {"entries": entries}))
+            pages.append(Page(url, url, "sitemap", "sitemap.xml", "the sitemap",
+                              {"entries": entries, "alternates": _alternates_of(alternates, chunk)}))
         pages.append(Page("sitemap.xml", "sitemap.xml", "sitemap", "sitemap-index.xml", "the sitemap index",
                           {"parts": parts}))
     news = news_sitemap_articles(site, reference)
@@ -228,6 +231,23 @@ def plan_site(site: Site, reference: datetime | None = None, related: RelatedTab
                                         path=source if source.endswith(".md") or "/" in source else None,
                                         hint="give it another slug, or set `search: false`") for source in taken])
     return pages
+
+
+def _alternates(site: Site) -> dict[str, tuple[tuple[str, str], ...]]:
+    """For each article with versions in other languages: (hreflang, URL) of each version, this one
+    too, and x-default for the version in the site's language, as its page's <link>s say."""
+    found = {}
+    for article in site.articles:
+        if article.translations:
+            links = tuple((t.language, t.url) for t in article.translations)
+            if article.translations[0].language == site.config.language:
+                links += (("x-default", article.translations[0].url),)
+            found[article.url] = links
+    return found
+
+
+def _alternates_of(alternates: dict[str, tuple[tuple[str, str], ...]], pages: list[Page]) -> dict[str, Any]:
+    return {p.url: alternates[p.url] for p in pages if p.url in alternates} if alternates else {}
 
 
 def _lastmods(site: Site, pages: list[Page]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from .cards import Card, render_card
 from .config import SiteConfig
 from .content import Moment
 from .errors import ContentError, Problem
+from .i18n import Catalog, LocalFormats, ThemeStrings, is_rtl, language_name, load_catalog, plural_filter
 from .model import Article, Site
 from .plan import Feed, Page
 from .urls import relative_links
@@ -43,10 +44,13 @@ def to_json(value: Any) -> str:
 class Renderer:
     """Renders planned pages with the site's templates, falling back to the built-in theme."""
 
-    def __init__(self, site_dir: Path, site: Site, bytecode: jinja2.BytecodeCache | None = None):
+    def __init__(self, site_dir: Path, site: Site, bytecode: jinja2.BytecodeCache | None = None,
+                 catalog: Catalog | None = None):
         """`bytecode`: where Jinja keeps templates compiled to Python bytecode, checked against their
-        source (cache.SealedBytecode): compiling the theme costs a build about 0.2 s."""
+        source (cache.SealedBytecode): compiling the theme costs a build about 0.2 s. Its key must
+        cover `catalog` (the theme's strings, load_catalog() when not given): they are compiled in."""
         self.site = site
+        self.catalog = catalog if catalog is not None else load_catalog(site_dir, site.config.language)
         self._static = site_dir / "static"
         self.config: SiteConfig = site.config
         self._site_templates = site_dir / TEMPLATES_DIR
@@ -64,13 +68,26 @@ class Renderer:
             # up-to-date check (a stat per template per page) that auto_reload does on every lookup.
             auto_reload=False,
             bytecode_cache=bytecode,
+            extensions=[ThemeStrings],
         )
+        # before any template is compiled: ThemeStrings translates while compiling
+        self.env.policies["ext.i18n.trimmed"] = True
+        self.env.theme_translations = self.catalog.translations  # type: ignore[attr-defined]
+        # for site templates that translate computed text: gettext(name), at render time
+        self.env.install_gettext_translations(self.catalog.translations, newstyle=True)  # type: ignore[attr-defined]
+        self._formats = LocalFormats(self.config.language, self.config.locale)
         self.env.filters.update(
             url=self.url, abs_url=self.abs_url, iso=self.iso, rfc822=self.rfc822,
             long_date=self.long_date, long_datetime=self.long_datetime, jsonld=self.jsonld,
             abs_image=self.abs_image, entry_id=self.entry_id, image_size=self.image_size,
+            theme_ngettext=plural_filter(self.catalog.translations),
+            number=str if self._formats.english else self._formats.number,
+            rtl=is_rtl, language_name=language_name,
         )
-        self.env.globals.update(site=self.config, model=site, nav=site.categories, generator=GENERATOR)
+        self.env.globals.update(site=self.config, model=site, nav=site.categories, generator=GENERATOR,
+                                # whether any article is in another language than the site's: pages of a site in
+                                # one language skip every per-article language test
+                                multilingual=site.multilingual)
 
     # --- helpers available to templates -------------------------------------------------------
     def url(self, path: str) -> str:
@@ -91,14 +108,12 @@ class Renderer:
         return format_datetime(self._local(moment))
 
     def long_date(self, moment: Moment | datetime) -> str:
-        local = self._local(moment)
-        return f"{local.day} {local:%B %Y}"
+        return self._formats.date(self._local(moment))
 
     def long_datetime(self, moment: Moment) -> str:
         if moment.date_only:
             return self.long_date(moment)
-        local = self._local(moment)
-        return f"{local.day} {local:%B %Y}, {local:%H:%M} {local.tzname()}"
+        return self._formats.datetime(self._local(moment))
 
     @staticmethod
     def jsonld(value: Any) -> Markup:
@@ -161,7 +176,7 @@ class Renderer:
                 "date_modified": self.iso(article.modified),
                 "authors": [{"name": name} for name in article.authors],
                 "tags": [t.name for t in (*article.categories, *article.tags)],
-                "language": self.config.language,
+                "language": article.language,
             }
             if article.image:
                 item["image"] = self.abs_image(article.image)

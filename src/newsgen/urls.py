@@ -34,27 +34,64 @@ def term_key(name: str) -> str:
     return " ".join(unicodedata.normalize("NFC", name).casefold().split())
 
 
+_SYMBOL_TABLE = str.maketrans(_SYMBOLS)
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=65536)  # pure; asked for every term of every article and every title
 def slugify(text: str) -> str:
-    """ASCII, lower-case, hyphenated slug; never empty, never a reserved device name."""
+    """ASCII, lower-case, hyphenated slug; never empty, never a reserved device name.
+
+    Every script is transliterated: the table above for what it covers, Unicode decomposition for
+    accented Latin, anyascii for the rest (`北京` -> `beijing`, `القاهرة` -> `lqhrh`). ASCII text, most
+    of a newsroom's, takes none of that."""
     folded = unicodedata.normalize("NFC", text).casefold()
-    chars = []
-    for char in folded:
-        if char in _LETTERS:
-            chars.append(_LETTERS[char])
-        elif char in _SYMBOLS:
-            chars.append(_SYMBOLS[char])
-        else:
-            chars.append(unicodedata.normalize("NFKD", char))
-    ascii_text = "".join(chars).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.replace("'", "")).strip("-")
+    if folded.isascii():
+        ascii_text = folded.translate(_SYMBOL_TABLE)
+    else:
+        ascii_text = "".join(map(_transliterate, folded)).lower()
+    return _finish(ascii_text, text)
+
+
+def _transliterate(char: str) -> str:
+    found = _LETTERS.get(char) or _SYMBOLS.get(char)
+    if found is not None:
+        return found
+    if char.isascii():
+        return char
+    decomposed = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode("ascii")
+    # a letter that decomposes to nothing ASCII (a CJK character, an Arabic letter): anyascii's reading
+    return decomposed or (_anyascii(char) if not unicodedata.combining(char) else "")
+
+
+def _anyascii(char: str) -> str:
+    from anyascii import anyascii  # imported only for text outside the table: most sites never need it
+
+    return anyascii(char)
+
+
+def _finish(ascii_text: str, text: str) -> str:
+    slug = _NOT_SLUG.sub("-", ascii_text.replace("'", "")).strip("-")
     if len(slug) > MAX_SLUG:
         slug = slug[:MAX_SLUG].rsplit("-", 1)[0] or slug[:MAX_SLUG]
     if not slug:
-        # Scripts we cannot transliterate (Chinese, Japanese, symbols only) still get a stable slug.
+        # Symbols only (or nothing anyascii can read): still a stable slug.
         slug = "x" + hashlib.sha256(term_key(text).encode()).hexdigest()[:10]
     if slug in _RESERVED:
         slug += "-1"
     return slug
+
+
+@functools.lru_cache(maxsize=4096)
+def legacy_slug(text: str) -> str | None:
+    """The slug newsgen 0.x gave this text, when it differs from slugify's: that version transliterated
+    only the table above and gave every other script a hash (`北京` -> `x3f…`). Such URLs get a redirect."""
+    if text.isascii():
+        return None  # the same either way
+    folded = unicodedata.normalize("NFC", text).casefold()
+    chars = [_LETTERS.get(c) or _SYMBOLS.get(c) or unicodedata.normalize("NFKD", c) for c in folded]
+    old = _finish("".join(chars).encode("ascii", "ignore").decode("ascii"), text)
+    return old if old != slugify(text) else None
 
 
 # The placeholders of an article URL pattern: {category} is the first category's slug (`news` when

@@ -33,7 +33,8 @@ IGNORE: Action = "ignore"
 CONFIG_FILE = "newsgen.yaml"
 SETTINGS_FILES = (CONFIG_FILE, TAXONOMY_FILE)
 # a Jekyll site's own _posts/ and _drafts/ at its top are read by the build (formats.jekyll_roots) too
-WATCHED_FOLDERS = ("content", "templates", "static", *JEKYLL_FOLDERS)
+# translations/: the site's own wording of the theme's strings (i18n.OVERRIDES_DIR)
+WATCHED_FOLDERS = ("content", "templates", "static", "translations", *JEKYLL_FOLDERS)
 
 # Files editors and tools write next to the real one while saving: vim swap/backup and its 4913 probe,
 # emacs lock/auto-save, JetBrains safe-write, GNU `sed -i` (sedXXXXXX, then renamed over the file),
