@@ -8,33 +8,38 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gc
+import hashlib
 import multiprocessing
 import os
 import pickle
+import posixpath
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from tempfile import TemporaryDirectory
+from urllib.parse import unquote, urlsplit
 
 import jinja2
 
 from . import __version__
 from . import config as config_module
 from .background import Background, forks, start_method
-from .cache import (BuildMemo, Cache, PageDigests, Uncacheable, cache_dir, code_digest, files_digest, hash_parts,
-                    template_digest)
+from .cache import (PICTURES, BuildMemo, Cache, PageDigests, PictureStore, Uncacheable, cache_dir, code_digest,
+                    files_digest, hash_parts, template_digest)
 from .config import SiteConfig
-from .content import SourceArticle, draft_date, find_sources, parse_article
+from .content import CONTENT_DIR, SourceArticle, draft_date, find_sources, parse_article
 from .errors import CacheUnreadable, ContentError, Problem, UsageError
 from .formats import is_hugo_project
-from .markup import EXCERPT_LIMIT, MarkdownRenderer, MarkupTooComplex, RenderedBody
-from .model import Site, SiteSummary, build_site, summarise, valid_between
+from .markup import EXCERPT_LIMIT, MarkdownRenderer, MarkupTooComplex, RenderedBody, is_page_relative
+from .model import PictureTable, Site, SiteSummary, build_site, summarise, valid_between
+from .pictures import RASTER_SUFFIXES, Header, PictureError, encode, job_key, plan_picture, read_header
 from .plan import Page, plan_site
-from .references import check_references
+from .references import check_references, site_file
 from .render import TEMPLATES_DIR, THEME_DIR, Renderer
 from .search import IndexMemo, documents, index_digest, make_index
 from .sitedir import require_site
@@ -80,6 +85,9 @@ class BuildResult:
     notes: list[str] = field(default_factory=list)  # one line each for the log: what the build did about its cache
     search_files: dict[str, str] = field(default_factory=dict)  # the search index's files -> sha256
     search_seconds: float | None = None  # the time Pagefind took; None when the index was reused or is off
+    pictures: int = 0  # picture files (sources) the articles show resized
+    encoded: int = 0  # of those, encoded by this build; the rest came from the cache
+    picture_files: int = 0  # the files published for them (every width and format, crops)
 
 
 def source_date_epoch() -> datetime | None:
@@ -118,6 +126,31 @@ class Inputs:
     epoch: datetime | None  # SOURCE_DATE_EPOCH
     files: list[ArticleFile]
     statics: dict[str, Path]
+    bundled: dict[str, str] = field(default_factory=dict)  # pictures beside a Hugo bundle's index.md -> sha256
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes, read in chunks: a folder of photos is never held in memory at once."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def bundled_pictures(site_dir: Path, files: list[ArticleFile]) -> dict[str, str]:
+    """The pictures of Hugo page bundles (content/x/index.md with content/x/photo.jpg), by their path
+    from the site folder, with the sha256 of their bytes: inputs of the build as static files are."""
+    found = {}
+    for file in files:
+        folder, _, name = file.source.rpartition("/")
+        if not folder or name.rsplit(".", 1)[0] != "index":
+            continue
+        try:
+            entries = sorted((site_dir / folder).iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.lower().endswith(RASTER_SUFFIXES) and not entry.name.startswith(".") and entry.is_file():
+                found[f"{folder}/{entry.name}"] = file_digest(entry)
+    return found
 
 
 def read_inputs(site_dir: Path, options: BuildOptions, cache: Cache | None = None) -> Inputs:
@@ -136,15 +169,18 @@ def read_inputs(site_dir: Path, options: BuildOptions, cache: Cache | None = Non
         files = scanning.result()
     if files is None:
         files = scan_articles(site_dir, config, taxonomy, cache)
-    return Inputs(config, taxonomy, now, epoch, files, static_files(site_dir))
+    return Inputs(config, taxonomy, now, epoch, files, static_files(site_dir), bundled_pictures(site_dir, files))
 
 
 def make_site(site_dir: Path, inputs: Inputs, options: BuildOptions, cache: Cache | None = None,
-              stats: BuildResult | None = None) -> Site:
-    """Articles parsed (or taken from the cache) and the model made. No output is touched."""
+              stats: BuildResult | None = None,
+              pictures: Callable[[list[SourceArticle], dict[str, RenderedBody]], PictureTable] | None = None) -> Site:
+    """Articles parsed (or taken from the cache) and the model made. No output is touched. `pictures`:
+    what makes the articles' resized pictures (prepare_pictures); without it they are shown as they are."""
     sources, bodies = load_articles(site_dir, inputs.config, inputs.taxonomy, options, cache, stats, inputs.files)
+    table = pictures(sources, bodies) if pictures is not None else None
     return build_site(inputs.config, sources, bodies, inputs.now, include_drafts=options.drafts,
-                      include_future=options.future, taxonomy=inputs.taxonomy)
+                      include_future=options.future, taxonomy=inputs.taxonomy, pictures=table)
 
 
 def load_site(site_dir: Path, options: BuildOptions) -> tuple[Site, datetime | None]:
@@ -198,34 +234,49 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
     result = BuildResult(summary=None, output=output)  # type: ignore[arg-type]  # set below
     inputs = read_inputs(site_dir, options, cache)
     result.article_files = len(inputs.files)
-    static_bytes = {path: source.read_bytes() for path, source in inputs.statics.items()}
-    static_digests = {path: digest(data) for path, data in static_bytes.items()}
-    statics_key = repr(sorted(static_digests.items()))  # what every digest below takes of the static files
+    static_digests = {path: file_digest(source) for path, source in inputs.statics.items()}
+    # what every digest below takes of the static files: pictures among them too, which image_size reads
+    statics_key = repr(sorted(static_digests.items()))
     templates = template_digest((site_dir / TEMPLATES_DIR, THEME_DIR / TEMPLATES_DIR))
     fingerprint = _fingerprint(inputs, site_dir, salt, templates, statics_key, options)
 
     try:
         # The tree a build replaces is kept in the cache folder: the next build updates it in place of
         # making a whole new one (write.py).
-        with Staging(output, keep=inputs.config.keep, cache=cache.folder if cache is not None else None) as staging:
+        with ExitStack() as stack, Staging(output, keep=inputs.config.keep, cache=cache.folder if cache is not None else None) as staging:
             last = cache.last_build(fingerprint, inputs.now) if cache is not None and fingerprint else None
             if (last is not None and files_digest(staging.previous.files) == last.files
                     and staging.is_current(staging.previous.files)):
                 # Same inputs as the build that made this folder, which is as it left it: the same site.
                 result.summary, result.pages_by_kind, result.static_files = last.summary, last.pages, last.statics
+                result.pictures, result.picture_files = last.pictures
                 memo = IndexMemo.read(cache_folder) if inputs.config.search else None
                 result.search_files = memo.files if memo is not None else {}
                 result.seconds = time.perf_counter() - started
                 return result
             staging.prepare()
-            site = make_site(site_dir, inputs, options, cache, result)
+            # Encoded pictures: in the cache folder, or for a build without a cache in a folder of its own.
+            store = PictureStore(cache.folder / PICTURES if cache is not None
+                                 else Path(stack.enter_context(TemporaryDirectory(prefix="newsgen-pictures-"))))
+            picture_files: dict[str, tuple[str, str]] = {}  # build-folder path -> (job key, sha256)
+            picture_uses: PictureTable = {}
+            site = make_site(site_dir, inputs, options, cache, result, functools.partial(
+                prepare_pictures, site_dir, inputs, static_digests, store, options, result, picture_files,
+                picture_uses))
+            # A picture the build resized is published as its variants only: the source keeps its metadata.
+            resized = {picture.source.removeprefix(f"{STATIC_DIR}/") for a in site.articles
+                       for picture in (a.picture, *a.pictures) if picture is not None}
+            published = {path: sha for path, sha in static_digests.items() if path not in resized}
             result.summary = summarise(site)
             if options.strict and site.notices:
                 raise ContentError([Problem(f"warning: {n.message} (--strict)", n.path, n.line, n.field)
                                     for n in site.notices])
             pages = plan_site(site, reference=inputs.epoch, related=cache.related(site) if cache is not None else None,
-                              others={path: f"{STATIC_DIR}/{path}" for path in inputs.statics})
-            problems = check_references(site.articles, (page.path for page in pages), inputs.statics)
+                              others={path: f"{STATIC_DIR}/{path}" for path in published}
+                              | {v.path: p.source for p in picture_uses.values() for v in p.files})
+            problems = check_references(site.articles, (page.path for page in pages), inputs.statics,
+                                        resized={(a.source, r.url) for a in site.articles for r in a.references
+                                                 if (a.source, r.url) in picture_uses})
             if problems:
                 raise ContentError(problems)
             # Jinja folds filters applied to constants (`{{ 'feed.xml' | url }}`) into the code it compiles:
@@ -235,7 +286,8 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
             renderer = Renderer(site_dir, site, bytecode=bytecode)
             # Pages may read static files while rendering (a picture's size, say): they are inputs too.
             known = _known_pages(pages, renderer, templates, f"{salt}|{statics_key}", cache)
-            result.pages_by_kind, result.static_files = Counter(page.kind for page in pages), len(inputs.statics)
+            result.pages_by_kind, result.static_files = Counter(page.kind for page in pages), len(published)
+            result.picture_files = len(picture_files)
             valid = valid_between(site, inputs.now)
             saving = None
             # The search index, made again only when an article's document differs (search.py).
@@ -246,8 +298,8 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
                 memo = None
             search_known = {} if docs is None else memo.files if memo is not None else None
             result.search_files = search_known or {}
-            files = ({page.path: sha for page, (_, sha) in zip(pages, known)} | static_digests  # type: ignore[misc]
-                     | (search_known or {})
+            files = ({page.path: sha for page, (_, sha) in zip(pages, known)} | published  # type: ignore[misc]
+                     | {path: sha for path, (_, sha) in picture_files.items()} | (search_known or {})
                      if cache is not None and all(sha for _, sha in known) and search_known is not None else None)
             if files is not None and staging.is_current(files):
                 # Every file is known and already in place: swapping in an identical tree would
@@ -258,8 +310,15 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
                 problems = _render_all(pages, known, renderer, staging, cache, options, result, site_dir, bytecode)
                 if problems:
                     raise ContentError(problems)
-                for path, data in static_bytes.items():
-                    staging.write(path, data)
+                for path, sha in published.items():  # one file at a time: a folder of photos is never all in memory
+                    if not staging.reuse(path, sha):
+                        staging.write(path, read_bytes(inputs.statics[path]))
+                for path, (key, sha) in picture_files.items():
+                    if not staging.reuse(path, sha):
+                        data = store.read(key, path, sha)
+                        if data is None:
+                            raise CacheUnreadable(f"{store.folder / key}: {path} is missing or damaged")
+                        staging.write(path, data)
                 if docs is not None:
                     result.search_files = _stage_search(staging, docs, inputs.config.language, search_known, result)
                 # The model and the plan (some 150 MB at 10,000 articles) are done with: what follows
@@ -281,7 +340,8 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
                     IndexMemo(search_digest, result.search_files, seconds).write(cache_folder)
                 if fingerprint:
                     cache.keep_build(BuildMemo(fingerprint, files_digest(files), result.summary,
-                                               result.pages_by_kind, result.static_files, valid))
+                                               result.pages_by_kind, result.static_files, valid,
+                                               (result.pictures, result.picture_files)))
                 cache.save(stores=saving is None)
     except OSError as exc:  # disk full, read-only folder, …: the previous site stays as it was
         where = f" {exc.filename}" if exc.filename else ""
@@ -309,7 +369,7 @@ def _fingerprint(inputs: Inputs, site_dir: Path, salt: str, templates: str, stat
     if any(file.problems for file in inputs.files):
         return None
     return hash_parts(salt, article_settings(site_dir, inputs.config, inputs.taxonomy), templates,
-                      statics_key, repr(inputs.epoch),
+                      statics_key, repr(sorted(inputs.bundled.items())), repr(inputs.epoch),
                       f"drafts={options.drafts}|future={options.future}|strict={options.strict}",
                       *(f"{file.source}\0{file.key}" for file in inputs.files))
 
@@ -391,6 +451,136 @@ def _run(work: _Work, items: Sequence[object], workers: int, method: str,
                 progress(step, done, len(items))
 
 
+# --- pictures: found in the articles, encoded or taken from the cache --------------------------
+@dataclass(frozen=True)
+class PictureUse:
+    """A picture an article shows that the build resizes: a raster file of static/ or of its bundle."""
+
+    article: str  # the article's source
+    url: str  # as written
+    line: int | None
+    field: str  # image or body
+    file: str  # the picture file, from the site folder: static/images/x.jpg, content/x/photo.jpg
+    published: str  # the build-folder path it would have: images/x.jpg, x/photo.jpg
+    lead: bool
+    focus: tuple[float, float]
+
+
+def picture_uses(sources: list[SourceArticle], bodies: dict[str, RenderedBody], statics: dict[str, Path],
+                 bundled: Collection[str]) -> list[PictureUse]:
+    """Every picture of these articles that points at a JPEG, PNG or WebP file of the site. A path is
+    read from the site root (static/), as references.py reads it; in a Hugo page bundle a picture
+    beside its index.md comes first, as Hugo finds page resources. Remote and SVG pictures, and
+    anything that points at no file (references.py reports it), are left as they are."""
+    uses = []
+    for source in sources:
+        wanted = [(source.image, source.image_line, "image", True)] if source.image else []
+        body = bodies.get(source.source)
+        if body is not None:
+            wanted += [(url, None if line is None else source.body_line + line - 1, "body", False)
+                       for url, line in body.references]
+        folder, _, name = source.source.rpartition("/")
+        bundle = bool(folder) and name.rsplit(".", 1)[0] == "index"
+        for url, line, kind, lead in wanted:
+            parts = urlsplit(url)
+            path = unquote(parts.path)
+            if parts.scheme or parts.netloc or not path.lower().endswith(RASTER_SUFFIXES):
+                continue
+            file = published = None
+            if bundle and not path.startswith("/"):
+                candidate = posixpath.normpath(f"{folder}/{path}")
+                if candidate in bundled:
+                    file, published = candidate, candidate.removeprefix(f"{CONTENT_DIR}/")
+            if file is None and not is_page_relative(url):
+                target = site_file(url)
+                if target and target in statics:
+                    file, published = f"{STATIC_DIR}/{target}", target
+            if file is not None and published is not None:
+                uses.append(PictureUse(source.source, url, line, kind, file, published, lead,
+                                       source.image_focus if lead else (0.5, 0.5)))
+    return uses
+
+
+def prepare_pictures(site_dir: Path, inputs: Inputs, static_digests: dict[str, str], store: PictureStore,
+                     options: BuildOptions, result: BuildResult, files: dict[str, tuple[str, str]],
+                     table: PictureTable, sources: list[SourceArticle],
+                     bodies: dict[str, RenderedBody]) -> PictureTable:
+    """The articles' pictures planned and their files made, in worker processes, unless the store
+    has them from an earlier build: a picture whose bytes and settings are unchanged is not decoded.
+    Fills `files` (build-folder path -> job key, sha256) and `table`, which it returns. A picture that
+    cannot be read is a ContentError naming the article's file, line and field."""
+    published = [s for s in sources if not s.not_article and (options.drafts or not s.draft)
+                 and (options.future or s.published.at <= inputs.now)]
+    uses = picture_uses(published, bodies, inputs.statics, inputs.bundled)
+    paths = {use.file: (inputs.statics[use.file.removeprefix(f"{STATIC_DIR}/")]
+                        if use.file.startswith(f"{STATIC_DIR}/") and use.file not in inputs.bundled
+                        else site_dir / use.file) for use in uses}
+    jobs: dict[str, PictureUse] = {}  # job key -> its first use
+    keys = []
+    for use in uses:
+        sha = inputs.bundled.get(use.file) or static_digests[use.file.removeprefix(f"{STATIC_DIR}/")]
+        key = job_key(f"{sha}:{use.published}", use.lead, use.focus)
+        keys.append((key, sha))
+        jobs.setdefault(key, use)
+    known = {key: facts for key in jobs if (facts := store.known(key)) is not None}
+    todo = [(key, os.fspath(paths[use.file]), use.file, use.published, sha, use.lead, use.focus)
+            for (key, sha), use in zip(keys, uses) if key not in known and jobs[key] is use]
+    problems: dict[str, str] = {}
+    method = start_method()
+    jobs_count = options.jobs or os.cpu_count() or 1
+    workers = 1 if len(todo) < 2 or jobs_count <= 1 else min(jobs_count, len(todo))
+    for key, header, problem in _run(_Encode(store.folder), todo, workers, method, "pictures",  # type: ignore[misc]
+                                     options.progress):
+        if problem is not None:
+            problems[key] = problem
+        else:
+            known[key] = store.known(key)
+    result.pictures, result.encoded = len(jobs), len(todo) - len(problems)
+    if problems:
+        raise ContentError([Problem(problems[key], use.article, use.line, use.field,
+                                    "replace the file with a JPEG, PNG or WebP photo, or remove the picture")
+                            for (key, _), use in zip(keys, uses) if key in problems])
+    for (key, sha), use in zip(keys, uses):
+        header, shas = known[key]
+        picture = plan_picture(use.file, sha, Header(*header), use.lead, use.focus, use.published)
+        table[(use.article, use.url)] = picture
+        for variant in picture.files:
+            files[variant.path] = (key, shas[variant.path])
+    store.keep_only(set(jobs))
+    return table
+
+
+class _Encode(_Work):
+    """Encodes pictures into the store's folder, each straight from its file: what a worker needs is
+    that folder. Returns (job key, the source's header, None) or (job key, None, the problem)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def __call__(self, chunk: Sequence[object]) -> list[tuple[str, tuple[int, int, bool] | None, str | None]]:
+        store = PictureStore(self.folder)
+        out: list[tuple[str, tuple[int, int, bool] | None, str | None]] = []
+        for key, path, label, published, sha, lead, focus in chunk:  # type: ignore[misc]
+            try:
+                data = read_bytes(path)
+                if digest(data) != sha:
+                    raise PictureError(f"{label} changed while the build read it; build again")
+                header = read_header(data, label)
+                picture = plan_picture(label, sha, header, lead, focus, published)
+                store.put(key, (header.width, header.height, header.alpha), encode(data, picture))
+            except PictureError as exc:
+                out.append((key, None, str(exc)))
+                continue
+            except OSError as exc:
+                out.append((key, None, f"{label} cannot be read: {exc.strerror or exc}"))
+                continue
+            except Exception as exc:  # Pillow's decoders raise what they like on a damaged file
+                out.append((key, None, f"{label} cannot be decoded, it may be damaged: {type(exc).__name__}: {exc}"))
+                continue
+            out.append((key, (header.width, header.height, header.alpha), None))
+        return out
+
+
 # --- articles: read, parse front matter, render Markdown --------------------------------------
 ArticleValue = tuple[SourceArticle, RenderedBody]
 
@@ -470,6 +660,11 @@ def parse_source(raw: bytes, source: str, config: SiteConfig, taxonomy: Taxonomy
         return list(exc.problems)
     except MarkupTooComplex as exc:
         return [Problem(str(exc), source, field="body")]
+    if body.unlabelled:  # a picture readers who cannot see it are told nothing about
+        parsed = dataclasses.replace(parsed, warnings=(*parsed.warnings, *(
+            Problem(f"the picture '{url}' has no alt text", source, None if line is None else parsed.body_line + line - 1,
+                    "body", "describe it in the brackets: ![What the photo shows](" + url + ")")
+            for url, line in body.unlabelled)))
     # The Markdown is not needed once rendered, and of the plain text only what an excerpt can
     # show (markup.excerpt reads at most EXCERPT_LIMIT + 1 characters): this halves what the cache
     # and the model hold.

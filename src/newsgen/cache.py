@@ -65,9 +65,10 @@ from .content import Moment
 from .errors import CacheUnreadable
 from .model import NOT_FROM_FILE, Article, Site, SiteSummary, Term, TermRef
 from .plan import Feed, Page, RelatedTable, article_tags, related_table, stale_related
-from .write import SERVED_STATS, SPARE, SPARE_STATS, open_regular, read_regular, seal, unseal
+from .write import SERVED_STATS, SPARE, SPARE_STATS, digest, open_regular, read_regular, seal, unseal
 
 PACKAGE_DIR = Path(__file__).parent
+PICTURES = "pictures"  # the folder of encoded pictures (PictureStore)
 
 
 def _version(module: str) -> str:
@@ -127,6 +128,7 @@ class BuildMemo:
     pages: Counter[str]  # pages by kind
     statics: int
     valid: tuple[datetime | None, datetime | None]  # the clock times giving the same site (model.valid_between)
+    pictures: tuple[int, int] = (0, 0)  # pictures resized, files made of them
 
     def holds(self, fingerprint: str, now: datetime) -> bool:
         start, end = self.valid
@@ -175,7 +177,7 @@ class Cache:
                 return True
             for path in (self._pack_file, self._pages_file, self._related_file, self._build_file,
                          self._groups_file, self._analysis_file, *(self.folder / name for name in (
-                             SPARE, SERVED_STATS, SPARE_STATS, "templates", "pages.json", "articles"))):
+                             SPARE, SERVED_STATS, SPARE_STATS, "templates", "pages.json", "articles", PICTURES))):
                 if path.is_dir() and not path.is_symlink():
                     shutil.rmtree(path)
                 else:
@@ -827,3 +829,67 @@ def _reads_through(trees: Iterable[nodes.Template], name: str, in_context: bool)
             return None
         if (len(items), looped) == known:
             return frozenset(reads)
+
+
+# --- encoded pictures (pictures.py) -----------------------------------------------------------
+class PictureStore:
+    """Encoded files by job key: `<key>.facts` (sealed: each file's name and sha256) and `<key>/<name>`.
+    A job is complete when its facts file is there; its files are checked against their sha256 when
+    read. Only the jobs a build used are kept (`keep_only`)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def known(self, key: str) -> tuple[Any, dict[str, str]] | None:
+        """(the source's header, each file's sha256) for a complete job; None when it was never made.
+        A damaged record is CacheUnreadable, as any damaged store."""
+        data = _unseal(self.folder / f"{key}.facts")
+        if data is None:
+            return None
+        facts = _unpickle(data, self.folder / f"{key}.facts")
+        if not (type(facts) is tuple and len(facts) == 2 and isinstance(facts[1], dict)):
+            raise CacheUnreadable(f"{self.folder / key}.facts: not a picture record")
+        return facts
+
+    def put(self, key: str, header: Any, files: dict[str, bytes]) -> dict[str, str]:
+        folder = self.folder / key
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        shas = {}
+        for path, data in files.items():
+            (folder / _flat(path)).write_bytes(data)
+            shas[path] = digest(data)
+        temporary = self.folder / f".{key}.{os.getpid()}.tmp"
+        temporary.write_bytes(seal(pickle.dumps((header, shas), pickle.HIGHEST_PROTOCOL)))
+        os.replace(temporary, self.folder / f"{key}.facts")
+        return shas
+
+    def read(self, key: str, path: str, sha: str) -> bytes | None:
+        """One encoded file, None when it is missing or not the bytes recorded."""
+        try:
+            data = (self.folder / key / _flat(path)).read_bytes()
+        except OSError:
+            return None
+        return data if digest(data) == sha else None
+
+    def forget(self, key: str) -> None:
+        (self.folder / f"{key}.facts").unlink(missing_ok=True)
+        shutil.rmtree(self.folder / key, ignore_errors=True)
+
+    def keep_only(self, keys: set[str]) -> None:
+        """Drop every job but these: the store never holds more than one site's worth."""
+        try:
+            entries = list(self.folder.iterdir())
+        except OSError:
+            return
+        for entry in entries:
+            name = entry.name.removesuffix(".facts")
+            if name not in keys and not entry.name.startswith("."):
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+
+
+def _flat(path: str) -> str:
+    return path.rsplit("/", 1)[-1]  # a job's files differ by name (pictures.plan_picture)

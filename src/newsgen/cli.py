@@ -291,7 +291,9 @@ def report(result: BuildResult) -> dict[str, object]:
         "output": str(result.output),
         "pages": dict(sorted(result.pages_by_kind.items())),
         "static_files": result.static_files,
-        "files": sum(result.pages_by_kind.values()) + result.static_files + len(result.search_files),
+        "pictures": {"sources": result.pictures, "files": result.picture_files, "encoded": result.encoded},
+        "files": sum(result.pages_by_kind.values()) + result.static_files + result.picture_files
+        + len(result.search_files),
         "search": {"files": len(result.search_files), "seconds": result.search_seconds},
         "written": result.written,
         "articles": len(site.articles),
@@ -320,7 +322,8 @@ def summary(result: BuildResult) -> str:
     kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(result.pages_by_kind.items()))
     drafts = sum(1 for s in site.skipped if s.reason == "draft")
     scheduled = [s for s in site.skipped if s.reason == "scheduled"]
-    files = sum(result.pages_by_kind.values()) + result.static_files + len(result.search_files)
+    files = (sum(result.pages_by_kind.values()) + result.static_files + result.picture_files
+             + len(result.search_files))
     pages = sum(result.pages_by_kind.values())
     cached = [f"{count} {what}" for count, what in ((result.article_files - result.parsed, "article files"),
                                                     (pages - result.rendered, "pages")) if count > 0]
@@ -328,6 +331,8 @@ def summary(result: BuildResult) -> str:
         f"Built {files} files into {result.output} in {result.seconds:.2f}s "
         f"({result.written} written, {files - result.written} unchanged)",
         f"  pages: {kinds}; {result.static_files} static files"
+        + (f"; {result.pictures} pictures in {result.picture_files} files ({result.encoded} encoded)"
+           if result.pictures else "")
         + (f"; {len(result.search_files)} files of the search index" if result.search_files else "")
         + (f", made by Pagefind in {result.search_seconds:.2f}s" if result.search_seconds is not None else ""),
         f"  {len(site.articles)} articles, {site.categories} categories, {site.tags} tags; "

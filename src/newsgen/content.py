@@ -74,6 +74,9 @@ class SourceArticle:
     permalink: str = ""  # this article's own URL pattern, overriding the site's
     warnings: tuple[Problem, ...] = ()  # things to tell the editor that do not stop the build
     not_article: str = ""  # why this file is another generator's page and not published, e.g. a Pelican page
+    image_caption: str = ""  # shown under the lead photo
+    image_credit: str = ""  # the photographer or agency, shown with the caption and given to search engines
+    image_focus: tuple[float, float] = (0.5, 0.5)  # the centre of the photo's crops, 0-1 from the top left
 
 
 class _FieldProblem(ValueError):
@@ -173,7 +176,8 @@ def _mapping(value: Any) -> dict[str, Any]:
 # Front-matter fields, in the order they are documented; aliases map to their canonical name.
 FIELDS = (
     "title", "date", "updated", "author", "authors", "summary", "categories", "tags",
-    "slug", "draft", "image", "image_alt", "type", "dateline", "corrections", "aliases", "permalink", "extra",
+    "slug", "draft", "image", "image_alt", "image_caption", "image_credit", "image_focus", "type", "dateline",
+    "corrections", "aliases", "permalink", "extra",
 )
 ALIASES = {"headline": "title", "category": "categories", **FOREIGN_ALIASES}
 ARTICLE_TYPES = ("News", "Opinion", "Analysis")
@@ -261,11 +265,34 @@ def _image(value: Any) -> tuple[str, str | None]:
     have none, and are then shown as decorative (empty alt) rather than refused."""
     if isinstance(value, dict) and "path" in value:
         return _url(value["path"]), (_text(value["alt"]) if value.get("alt") else "")
+    if isinstance(value, dict) and "src" in value:  # Hugo themes' `image: {src, alt, caption}`
+        return _url(value["src"]), (_text(value["alt"]) if value.get("alt") else "")
     if isinstance(value, list):
         if not value:
             raise _FieldProblem("expected at least one image")
         return _url(value[0]), ""
     return _url(value), None
+
+
+def _image_part(value: Any, key: str) -> str:
+    """`caption` or `credit` of an image given as a mapping (jekyll-seo-tag, Hugo themes), else ''."""
+    if isinstance(value, dict) and value.get(key) is not None:
+        return _text(value[key])
+    return ""
+
+
+def _focus(value: Any) -> tuple[float, float]:
+    """`image_focus: 0.3,0.4`: the crops' centre, as fractions of the width and height from the top left."""
+    parts = value.split(",") if isinstance(value, str) else value if isinstance(value, list) else None
+    try:
+        if parts is None or len(parts) != 2 or any(isinstance(p, bool) for p in parts):
+            raise ValueError
+        x, y = (float(p) for p in parts)
+    except (TypeError, ValueError):
+        raise _FieldProblem("expected two numbers from 0 to 1, x,y, such as '0.5,0.3'") from None
+    if not (0 <= x <= 1 and 0 <= y <= 1):
+        raise _FieldProblem("expected two numbers from 0 to 1, x,y, such as '0.5,0.3'")
+    return x, y
 
 
 def decode(raw: bytes) -> str:
@@ -369,6 +396,12 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
     authors = (take("authors", lambda v: _names(v, "authors" not in fields.quoted), ())
                or take("author", lambda v: _names(v, "author" not in fields.quoted), ()))
     image, image_alt = take("image", _image, ("", None))
+    caption = take("image_caption", _text, None)
+    credit = take("image_credit", _text, None)
+    if caption is None:
+        caption = take("image", lambda v: _image_part(v, "caption"), "")
+    if credit is None:
+        credit = take("image", lambda v: _image_part(v, "credit"), "")
     if image_alt is None:
         image_alt = take("image_alt", _text, None)
     if image and image_alt is None:
@@ -390,6 +423,9 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
         draft=take("draft", _bool, False),
         image=image,
         image_alt=image_alt or "",
+        image_caption=caption,
+        image_credit=credit,
+        image_focus=take("image_focus", _focus, (0.5, 0.5)),
         article_type=take("type", _article_type, ""),
         dateline=take("dateline", _text, ""),
         corrections=corrections,

@@ -58,7 +58,8 @@ JEKYLL_PLACEHOLDERS = {":year": "{year}", ":month": "{month}", ":day": "{day}", 
 # `2012-11-30_filename.md`. The date and slug come from the name when the front matter has none.
 _DATED_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})[-_](.+)")
 # Fields whose text a ` #` would cut short: a comment there is almost always part of the text.
-TEXT_FIELDS = frozenset({"title", "summary", "dateline", "image_alt", "author", "authors"})
+TEXT_FIELDS = frozenset({"title", "summary", "dateline", "image_alt", "image_caption", "image_credit", "author",
+                         "authors"})
 KEPT_IN_EXTRA = "kept in extra"  # the warning for a custom key; model.py counts them by key name
 
 

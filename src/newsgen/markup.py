@@ -44,6 +44,8 @@ class RenderedBody:
     # (None when the Markdown wrote them some other way, e.g. as a reference link): checked once the
     # build knows every file it writes (references.py).
     references: tuple[tuple[str, int | None], ...] = ()
+    # Pictures written without alt text (`![](x.jpg)`), with their body line: a warning each.
+    unlabelled: tuple[tuple[str, int | None], ...] = ()
 
     @property
     def html(self) -> str:
@@ -105,6 +107,33 @@ class _LinkGuard(Treeprocessor):
                     self.found.append(value)
                     if not is_page_relative(value):
                         element.set(attribute, f"{self._prefix}/{value.removeprefix('/')}")
+
+
+class _Figures(Treeprocessor):
+    """A picture alone in its paragraph with a Markdown title, `![alt](x.jpg "Caption")`, becomes a
+    figure with that caption, as newsrooms publish photos in a story. Pictures without alt text are
+    noted for a warning."""
+
+    def __init__(self, md: markdown.Markdown):
+        super().__init__(md)
+        self.unlabelled: list[str] = []  # reset by each render
+
+    def run(self, root: etree.Element) -> None:
+        for image in root.iter("img"):
+            if not (image.get("alt") or "").strip():
+                self.unlabelled.append(image.get("src") or "")
+        for paragraph in list(root.iter("p")):
+            if len(paragraph) != 1 or (paragraph.text or "").strip():
+                continue
+            image = paragraph[0]
+            title = image.get("title")
+            if image.tag != "img" or not title or (image.tail or "").strip():
+                continue
+            paragraph.tag = "figure"
+            del image.attrib["title"]
+            image.tail = None
+            caption = etree.SubElement(paragraph, "figcaption")
+            caption.text = title
 
 
 # An HTML comment in Markdown is a note to other editors, or another generator's marker: Hugo's and
@@ -265,6 +294,8 @@ class MarkdownRenderer:
             self._md.inlinePatterns.register(_InlineComment(_COMMENT, self._md), "newsgen_comment", 90)
         self._links = _LinkGuard(self._md, base_path)
         self._md.treeprocessors.register(self._links, "newsgen_link_guard", 0)
+        self._figures = _Figures(self._md)
+        self._md.treeprocessors.register(self._figures, "newsgen_figures", 1)
         self._deadline = _Deadline()
         self._deadline.install(self._md)
         self.accelerated = accelerated and accelerate(self._md)
@@ -273,6 +304,7 @@ class MarkdownRenderer:
         """Markdown -> HTML; raises MarkupTooComplex instead of hanging or overflowing the stack."""
         self._md.reset()
         self._links.found = []
+        self._figures.unlabelled = []
         try:
             with self._deadline.running(seconds):
                 body_html = smart_punctuation(self._md.convert(source))
@@ -287,7 +319,8 @@ class MarkdownRenderer:
             body_html = nh3.clean(body_html, url_schemes={"http", "https", "mailto"})
         words = html.unescape(_TAG.sub(" ", body_html)).split()
         return RenderedBody(html_utf8=body_html.encode("utf-8", "surrogatepass"), text=" ".join(words),
-                            words=len(words), references=_with_lines(source, self._links.found))
+                            words=len(words), references=_with_lines(source, self._links.found),
+                            unlabelled=_with_lines(source, self._figures.unlabelled))
 
 
 def _with_lines(source: str, urls: list[str]) -> tuple[tuple[str, int | None], ...]:
@@ -304,6 +337,37 @@ def _with_lines(source: str, urls: list[str]) -> tuple[tuple[str, int | None], .
         start = index + len(url)
         found.append((url, source.count("\n", 0, index) + 1))
     return tuple(found)
+
+
+_IMG = re.compile(r"<img\s([^>]*?)\s*/?>")
+_ATTRIBUTE = re.compile(r'([a-zA-Z-]+)="([^"]*)"')
+
+
+def with_pictures(body_html: str, pictures: dict[str, Any], base_path: str, sizes: str) -> str:
+    """The body's `<img>` of pictures the build resized, as `<picture>` elements: AVIF and WebP sources,
+    the fallback with its srcset, the true width and height, lazy loading. `pictures`: the `src` as the
+    HTML has it (after _LinkGuard) -> pictures.Picture. Other images are left as they are."""
+    if not pictures:
+        return body_html
+    prefix = base_path.rstrip("/") + "/"
+
+    def srcset(variants: Any) -> str:
+        return ", ".join(f"{html.escape(prefix + v.path)} {v.width}w" for v in variants)
+
+    def replace(match: re.Match[str]) -> str:
+        attributes = dict(_ATTRIBUTE.findall(match.group(1)))
+        picture = pictures.get(html.unescape(attributes.get("src", "")))
+        if picture is None:
+            return match.group(0)
+        sources = "".join(f'<source type="{v[0].mime}" srcset="{srcset(v)}" sizes="{sizes}">'
+                          for v in (picture.of(fmt) for fmt in picture.formats[:-1]))
+        src = picture.src
+        title = f' title="{attributes["title"]}"' if "title" in attributes else ""
+        return (f'<picture>{sources}<img src="{html.escape(prefix + src.path)}" '
+                f'srcset="{srcset(picture.of(picture.fallback))}" sizes="{sizes}" alt="{attributes.get("alt", "")}"'
+                f'{title} width="{src.width}" height="{src.height}" loading="lazy" decoding="async"></picture>')
+
+    return _IMG.sub(replace, body_html)
 
 
 EXCERPT_LIMIT = 160

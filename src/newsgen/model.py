@@ -11,7 +11,8 @@ from .config import SiteConfig
 from .content import Correction, Moment, SourceArticle
 from .errors import Problem
 from .formats import KEPT_IN_EXTRA
-from .markup import RenderedBody, excerpt, is_site_path
+from .markup import RenderedBody, excerpt, is_site_path, with_pictures
+from .pictures import BODY_SIZES, Picture
 from .taxonomy import Taxonomy
 from .urls import permalink, slugify, term_key
 
@@ -67,6 +68,11 @@ class Article:
     aliases: tuple[str, ...] = ()  # old URL paths that redirect here
     author_refs: tuple[TermRef, ...] = ()  # the authors' pages, when the site has them
     references: tuple[Reference, ...] = ()  # its pictures and links on this site, checked by references.py
+    image_caption: str = ""
+    image_credit: str = ""
+    image_focus: tuple[float, float] = (0.5, 0.5)
+    picture: Picture | None = None  # the lead image as the build resized it; None: shown as it is
+    pictures: tuple[Picture, ...] = ()  # the body's pictures the build resized, in body_utf8 as <picture>
 
     @property
     def body_html(self) -> str:
@@ -223,7 +229,9 @@ def _display_names(sources: list[SourceArticle], attribute: str) -> dict[str, st
 # the settings (config, taxonomy): the other articles (a term's display name and slug) and the clock.
 # The page cache digests an article by its file's cache key plus these fields, so a field derived
 # from anything else must be listed here (test_incremental checks it against varied neighbours).
-NOT_FROM_FILE = ("categories", "tags", "author_refs", "url", "scheduled")
+# The pictures come from their files' bytes (their digests): body_utf8 shows them, so it is covered too.
+NOT_FROM_FILE = ("categories", "tags", "author_refs", "url", "scheduled", "picture", "pictures")
+PictureTable = dict[tuple[str, str], Picture]  # (article source, url as written) -> the picture built for it
 
 
 def _references(source: SourceArticle, body: RenderedBody) -> tuple[Reference, ...]:
@@ -231,6 +239,20 @@ def _references(source: SourceArticle, body: RenderedBody) -> tuple[Reference, .
     for url, line in body.references:
         found.append(Reference(url, None if line is None else source.body_line + line - 1, "body"))
     return tuple(found)
+
+
+def _body_pictures(source: SourceArticle, body: RenderedBody, pictures: PictureTable,
+                   base_path: str) -> dict[str, Picture]:
+    """The body's resized pictures by their `src` in the HTML (markup._LinkGuard puts a root-relative
+    path under the site's sub-path, and leaves `./x` as it is)."""
+    found = {}
+    prefix = base_path.rstrip("/")
+    for url, _ in body.references:
+        picture = pictures.get((source.source, url))
+        if picture is not None:
+            src = url if url.startswith(("./", "../")) else f"{prefix}/{url.removeprefix('/')}"
+            found[src] = picture
+    return found
 
 
 def build_site(
@@ -241,6 +263,7 @@ def build_site(
     include_drafts: bool = False,
     include_future: bool = False,
     taxonomy: Taxonomy | None = None,
+    pictures: PictureTable | None = None,
 ) -> Site:
     """Decide what gets published and where: the whole model of the site, from validated sources."""
     skipped: list[Skipped] = []
@@ -274,6 +297,12 @@ def build_site(
         slug = source.slug or slugify(source.title)
         local = source.published.at.astimezone(zone)
         body = bodies[source.source]
+        lead = pictures.get((source.source, source.image)) if pictures and source.image else None
+        body_pictures = _body_pictures(source, body, pictures, config.base_path) if pictures else {}
+        body_html = body.html_utf8
+        if body_pictures:
+            body_html = with_pictures(body.html, body_pictures, config.base_path, BODY_SIZES).encode(
+                "utf-8", "surrogatepass")
         articles.append(
             Article(
                 source=source.source,
@@ -283,7 +312,7 @@ def build_site(
                 authors=source.authors,
                 summary=source.summary,
                 description=source.summary or excerpt(body.text),
-                body_utf8=body.html_utf8,
+                body_utf8=body_html,
                 words=body.words,
                 reading_minutes=body.reading_minutes,
                 categories=categories,
@@ -302,6 +331,11 @@ def build_site(
                 aliases=source.aliases,
                 author_refs=tuple(refs[AUTHOR][term_key(n)] for n in source.authors) if taxonomy.author_pages else (),
                 references=_references(source, body),
+                image_caption=source.image_caption,
+                image_credit=source.image_credit,
+                image_focus=source.image_focus,
+                picture=lead,
+                pictures=tuple(dict.fromkeys(body_pictures.values())),
             )
         )
     articles.sort(key=newest_first)

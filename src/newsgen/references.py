@@ -74,12 +74,16 @@ def _target(article: Article, reference: Reference) -> str | None:
     return site_file(reference.url)
 
 
-def check_references(articles: Iterable[Article], pages: Iterable[str], statics: Collection[str]) -> list[Problem]:
-    """Every reference of `articles` that no planned page (build-folder paths) or static file answers."""
+def check_references(articles: Iterable[Article], pages: Iterable[str], statics: Collection[str],
+                     resized: Collection[tuple[str, str]] = ()) -> list[Problem]:
+    """Every reference of `articles` that no planned page (build-folder paths) or static file answers.
+    `resized`: (article source, url) of the pictures the build found and resized (a Hugo bundle's among them)."""
     files = {*pages, *statics}
     problems = []
     for article in articles:
         for reference in article.references:
+            if (article.source, reference.url) in resized:
+                continue
             path = _target(article, reference)
             if path is None or not exists(path, files):
                 problems.append(Problem(f"'{reference.url}' points at no file of the site", article.source,

@@ -163,7 +163,9 @@ class Renderer:
                 "tags": [t.name for t in (*article.categories, *article.tags)],
                 "language": self.config.language,
             }
-            if article.image:
+            if article.picture is not None and article.picture.social is not None:
+                item["image"] = self.abs_url(article.picture.social.path)  # the source itself is not published
+            elif article.image:
                 item["image"] = self.abs_image(article.image)
             items.append(item)
         return {
