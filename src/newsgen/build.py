@@ -529,8 +529,8 @@ def prepare_pictures(site_dir: Path, inputs: Inputs, static_digests: dict[str, s
     method = start_method()
     jobs_count = options.jobs or os.cpu_count() or 1
     workers = 1 if len(todo) < 2 or jobs_count <= 1 else min(jobs_count, len(todo))
-    for key, header, problem in _run(_Encode(store.folder), todo, workers, method, "pictures",  # type: ignore[misc]
-                                     options.progress):
+    for key, header, problem in (_run(_Encode(store.folder), todo, workers, method, "pictures",  # type: ignore[misc]
+                                      options.progress) if todo else ()):
         if problem is not None:
             problems[key] = problem
         else:
