@@ -46,11 +46,12 @@ clean:
 audit: $(VENV)/.installed node_modules/.installed
 	$(BIN)/python tools/audit.py . $(AUDIT_ARGS)
 
-# `make bench` (sizes 1000 and 10000) or `make bench N=1000`; RUNS=5 for medians of 5. See README "Performance".
+# `make bench` (sizes 1000 and 10000) or `make bench N=1000`; RUNS=5 for medians of 5; PHOTOS=off or only
+# for the photo column (every article with a 3000 px lead photo). See README "Performance".
 N ?= 1000 10000
 BENCH_VENV := bench/.venv
 bench: $(VENV)/.installed $(BENCH_VENV)/.installed
-	$(BIN)/python bench/run.py $(N) $(if $(RUNS),--runs $(RUNS))
+	$(BIN)/python bench/run.py $(N) $(if $(RUNS),--runs $(RUNS)) $(if $(PHOTOS),--photos $(PHOTOS))
 
 $(BENCH_VENV)/.installed: bench/requirements.txt
 	$(PYTHON) -m venv $(BENCH_VENV)

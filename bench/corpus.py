@@ -147,6 +147,44 @@ def write_newsgen(root: Path, items: list[Item]) -> None:
         (folder / f"{item.slug}.md").write_text(front + item.body, encoding="utf-8")
 
 
+PHOTO_SIZE = (3000, 2000)  # a news photo as agencies deliver it, 6 megapixels
+PHOTO_BASES = 8
+
+
+def _photo_bases() -> list:
+    """A few camera-like pictures (smooth sky, detail, hard edges) each photo of the corpus starts from."""
+    from PIL import Image
+
+    width, height = PHOTO_SIZE
+    bases = []
+    for n in range(PHOTO_BASES):
+        detail = Image.effect_mandelbrot(PHOTO_SIZE, (-2.2 + n * 0.12, -1.2, 1.0, 1.2), 40).convert("L")
+        bases.append(Image.merge("RGB", (detail, Image.linear_gradient("L").resize(PHOTO_SIZE),
+                                         Image.radial_gradient("L").rotate(n * 40).resize(PHOTO_SIZE))))
+    return bases
+
+
+def write_photos(root: Path, items: list[Item]) -> None:
+    """The newsgen corpus with a 3000 px lead photo in every article, each photo's bytes its own."""
+    from PIL import ImageDraw
+
+    write_newsgen(root, items)
+    bases = _photo_bases()
+    (root / "static" / "photos").mkdir(parents=True, exist_ok=True)
+    width, height = PHOTO_SIZE
+    for number, item in enumerate(items):
+        image = bases[number % PHOTO_BASES].copy()
+        draw = ImageDraw.Draw(image)
+        x, y = (number * 97) % (width - 600), (number * 53) % (height - 400)
+        draw.rectangle((x, y, x + 600, y + 400), fill=((number * 37) % 256, (number * 71) % 256, 120))
+        draw.text((x + 20, y + 20), f"photo {number}", fill=(255, 255, 255))
+        image.save(root / "static" / "photos" / f"{item.slug}.jpg", quality=88)
+        path = root / "content" / f"{item.date:%Y}" / f"{item.slug}.md"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("\n---\n", f"\nimage: photos/{item.slug}.jpg\nimage_alt: {_yaml_text(item.title)}"
+                                                f"\nimage_credit: Bench Desk\n---\n", 1), encoding="utf-8")
+
+
 PELICAN_CONFIG = """AUTHOR = "Bench Desk"
 SITENAME = "Bench Dispatch"
 SITEURL = ""

@@ -11,6 +11,10 @@ number and size of the files in the output folder afterwards, and for newsgen th
 make the search index in that build (from newsgen's record of it in the cache folder) and the index's
 size. Prints one table, with ratios against Pelican's and Hugo's cold builds of the same run.
 Medians of R runs (default 3 below 5,000 articles, else 1), and of the repeated rebuilds within them.
+
+The photo column (`--photos on|off|only`): the same corpus with a 3000 px lead photo in every article
+(bench/corpus.py write_photos), built cold, after no change and after one body edit; each build's own
+report (--json) must say that only the cold build encoded pictures.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +53,7 @@ class Measure:
     index_s: float | None = None
     index_files: int = 0
     index_mb: float = 0.0
+    report: dict | None = None  # newsgen's --json report of the build, when asked for
 
 
 class ToolFailed(Exception):
@@ -62,7 +68,7 @@ def hugo_binary() -> Path:
     return found[0]
 
 
-def measure(command: list[str], cwd: Path, output: Path) -> Measure:
+def measure(command: list[str], cwd: Path, output: Path, report: bool = False) -> Measure:
     # The previous build's files written out first: a cold build leaves hundreds of MB for the kernel
     # to write back, which would otherwise land on whichever build runs next (an edit right after a
     # cold build took 6.0 s in one run and 3.5 s a minute later, on the same code).
@@ -72,7 +78,9 @@ def measure(command: list[str], cwd: Path, output: Path) -> Measure:
     # mode, so where the environment forbids the cache (PYTHONDONTWRITEBYTECODE) every build would compile
     # its sources again, which Pelican, byte-compiled by pip, never does.
     environment = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment)
+    # The report (--json) goes to a file: a pipe nobody reads while wait4() waits would fill and stall the build.
+    stdout = tempfile.TemporaryFile() if report else subprocess.DEVNULL
+    process = subprocess.Popen(command, cwd=cwd, stdout=stdout, stderr=subprocess.PIPE, env=environment)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -80,7 +88,13 @@ def measure(command: list[str], cwd: Path, output: Path) -> Measure:
     if process.returncode != 0:
         raise ToolFailed(f"{' '.join(command)} failed ({process.returncode}):\n{errors[-3000:]}")
     sizes = [p.stat().st_size for p in output.rglob("*") if p.is_file() and not p.name.startswith(".")]
-    return Measure(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, len(sizes), sum(sizes) / 1e6)
+    found = None
+    if report:
+        stdout.seek(0)  # type: ignore[union-attr]
+        found = json.loads(stdout.read())  # type: ignore[union-attr]
+        stdout.close()  # type: ignore[union-attr]
+    return Measure(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, len(sizes), sum(sizes) / 1e6,
+                   report=found)
 
 
 def _index_memo(output: Path) -> dict | None:
@@ -141,6 +155,32 @@ def newsgen_runs(site: Path, items: list[corpus.Item], run: int) -> dict[str, li
     return results
 
 
+def photo_runs(site: Path, items: list[corpus.Item], run: int) -> dict[str, list[Measure]]:
+    """The photo column: every article with a 3000 px lead photo. Cold, no change, one body edited;
+    newsgen's own report of each build says how many pictures it encoded, which must be none after
+    the cold build."""
+    output = site.parent / "photos-out"
+    wipe(output, output.parent / f".{output.name}.newsgen-cache")
+    command = [str(NEWSGEN), "build", str(site), "-o", str(output), "--json"]
+    cold = measure(command, site, output, report=True)
+    assert cold.report is not None and cold.report["pictures"]["encoded"] == len(items), cold.report["pictures"]
+    results = {"photos: cold": [cold]}
+    same = measure(command, site, output, report=True)
+    assert same.report is not None and same.report["pictures"]["encoded"] == 0, same.report["pictures"]
+    results["photos: no change"] = [same]
+    item = items[len(items) // 2]
+    path = site / "content" / f"{item.date:%Y}" / f"{item.slug}.md"
+    original = path.read_bytes()
+    try:
+        path.write_bytes(original + f"\nA correction was added in run {run}.\n".encode())
+        edited = measure(command, site, output, report=True)
+        assert edited.report is not None and edited.report["pictures"]["encoded"] == 0, edited.report["pictures"]
+        results["photos: one body edited"] = [edited]
+    finally:
+        path.write_bytes(original)
+    return results
+
+
 def pelican_run(site: Path) -> Measure:
     output = site.parent / "pelican-out"
     wipe(output, site / "cache")
@@ -161,7 +201,7 @@ def median(measures: list[Measure]) -> Measure:
                    statistics.median(made) if made else None, measures[-1].index_files, measures[-1].index_mb)
 
 
-def bench_size(n: int, runs: int) -> dict[tuple[str, str], Measure]:
+def bench_size(n: int, runs: int, photos: bool = True, others: bool = True) -> dict[tuple[str, str], Measure]:
     folder = WORK / str(n)
     items = corpus.corpus(n)
     version = hashlib.sha256((HERE / "corpus.py").read_bytes()).hexdigest()  # a changed generator: write anew
@@ -172,12 +212,21 @@ def bench_size(n: int, runs: int) -> dict[tuple[str, str], Measure]:
         corpus.write_pelican(folder / "pelican", items)
         corpus.write_hugo(folder / "hugo", items)
         marker.write_text(version)
+    if photos and not (folder / "photos-complete").exists():  # a minute or two of drawing: kept apart
+        wipe(folder / "photos")
+        corpus.write_photos(folder / "photos", items)
+        (folder / "photos-complete").write_text(version)
     collected: dict[tuple[str, str], list[Measure]] = {}
     for run in range(runs):  # the tools take turns, so a busy moment of the machine hits all of them
         print(f"  {n} articles, run {run + 1}/{runs}: newsgen", end="", flush=True, file=sys.stderr)
-        for scenario, measures in newsgen_runs(folder / "newsgen", items, run).items():
-            collected.setdefault(("newsgen", scenario), []).extend(measures)
-        for tool, function in (("Pelican", pelican_run), ("Hugo", hugo_run)):
+        if others:
+            for scenario, measures in newsgen_runs(folder / "newsgen", items, run).items():
+                collected.setdefault(("newsgen", scenario), []).extend(measures)
+        if photos:
+            print(" (photos)", end="", flush=True, file=sys.stderr)
+            for scenario, measures in photo_runs(folder / "photos", items, run).items():
+                collected.setdefault(("newsgen", scenario), []).extend(measures)
+        for tool, function in (("Pelican", pelican_run), ("Hugo", hugo_run)) if others else ():
             print(f", {tool}", end="", flush=True, file=sys.stderr)
             try:
                 collected.setdefault((tool, "cold"), []).append(function(folder / tool.lower()))
@@ -194,7 +243,7 @@ def table(results: dict[int, dict[tuple[str, str], Measure]], runs: dict[int, in
     for n, rows in results.items():
         pelican, hugo = rows.get(("Pelican", "cold")), rows.get(("Hugo", "cold"))
         for (tool, scenario), m in rows.items():
-            versus = [f"{m.wall / other.wall:{width}.2f}" if other else f"{'failed':>{width}}"
+            versus = [f"{m.wall / other.wall:{width}.2f}" if other else f"{'n/a':>{width}}"
                       for other, width in ((pelican, 8), (hugo, 6))]
             index = ""
             if m.index_files:
@@ -205,13 +254,14 @@ def table(results: dict[int, dict[tuple[str, str], Measure]], runs: dict[int, in
         lines.append("")
     lines.append(f"wall and CPU: medians of {', '.join(f'{r} run(s) at {n}' for n, r in runs.items())} "
                  f"(\"one body edited\" and \"tags changed\": {EDITS} rebuilds a run); peak: largest single process; "
-                 "÷: wall time over that tool's cold build in the same run; files, out MB: the output folder after "
+                 "÷: wall time over that tool's cold build in the same run (n/a: not run, or failed); "
+                 "photos: the corpus with a 3000 px lead photo in every article; files, out MB: the output folder after "
                  "that build (hidden files such as newsgen's manifest not counted), MB = 10^6 bytes of files; "
                  "index s: Pagefind's wall time making the search index in that build (included in wall; "
                  "reused: no article's document changed), index MB: the index's files (pagefind/, in files and "
                  "out MB too)")
     sizes = sorted(results)
-    if len(sizes) >= 2:
+    if len(sizes) >= 2 and all(("newsgen", "cold") in results[n] for n in sizes):
         small, large = sizes[0], sizes[-1]
         ratio = results[large][("newsgen", "cold")].wall / results[small][("newsgen", "cold")].wall
         lines.append(f"newsgen cold wall {large}/{small}: {ratio:.1f}× for {large / small:.0f}× the articles")
@@ -222,6 +272,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sizes", nargs="*", type=int, default=[1000, 10000])
     parser.add_argument("--runs", type=int, help="runs per size (default 3 below 5,000 articles, else 1)")
+    parser.add_argument("--photos", choices=("on", "off", "only"), default="on",
+                        help="the photo column, every article with a 3000 px lead photo (only: nothing else)")
     args = parser.parse_args()
     if not NEWSGEN.exists():
         raise SystemExit(f"{NEWSGEN} is missing; run `make bench` (it installs newsgen into .venv)")
@@ -230,7 +282,7 @@ def main() -> int:
     results, runs = {}, {}
     for n in args.sizes:
         runs[n] = args.runs or (3 if n < 5000 else 1)
-        results[n] = bench_size(n, runs[n])
+        results[n] = bench_size(n, runs[n], photos=args.photos != "off", others=args.photos != "only")
         print(table({n: results[n]}, {n: runs[n]}), "\n", file=sys.stderr)  # in case a later size fails
     print(table(results, runs))
     return 0
