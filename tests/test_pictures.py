@@ -391,3 +391,23 @@ def test_a_phone_gets_the_page_upright_in_under_250_kb(site: Path, static_server
             assert found["violations"] == [], found["violations"]
         finally:
             browser.close()
+
+
+def test_a_damaged_picture_cache_costs_a_clean_build_never_a_wrong_one(make_site: Callable[..., Path]) -> None:
+    root = make_site({"newsgen.yaml": "title: T\n", "content/a.md": "---\ntitle: A\ndate: 2024-01-01\nimage: p.jpg\n"
+                      "image_alt: P\n---\nText.\n", "static/p.jpg": jpeg(photo(900, 600, 1))})
+    build(root, BuildOptions(jobs=1))
+    store = root / ".build.newsgen-cache" / "pictures"
+    record = next(store.glob("*.facts"))
+    encoded = next(p for p in (store / record.stem).iterdir() if p.suffix == ".avif")
+    encoded.write_bytes(b"not the bytes recorded")
+    (root / "content/a.md").write_text("---\ntitle: A\ndate: 2024-01-01\nimage: p.jpg\nimage_alt: P\n---\nEdited.\n")
+    shutil.rmtree(root / "build")  # nothing to link from: the encoded files must be read from the cache
+    damaged = build(root, BuildOptions(jobs=1))
+    assert any("could not be read" in note for note in damaged.notes)
+    record.write_bytes(b"garbage")
+    (root / "content/a.md").write_text("---\ntitle: A\ndate: 2024-01-01\nimage: p.jpg\nimage_alt: P\n---\nAgain.\n")
+    again = build(root, BuildOptions(jobs=1))
+    assert any("could not be read" in note for note in again.notes) and again.encoded == 1
+    clean = build(root, BuildOptions(jobs=1, cache=False, output=root / "clean"))
+    assert build_files(root / "build") == build_files(clean.output)
