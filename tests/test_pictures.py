@@ -411,3 +411,9 @@ def test_a_damaged_picture_cache_costs_a_clean_build_never_a_wrong_one(make_site
     assert any("could not be read" in note for note in again.notes) and again.encoded == 1
     clean = build(root, BuildOptions(jobs=1, cache=False, output=root / "clean"))
     assert build_files(root / "build") == build_files(clean.output)
+
+
+if __name__ == "__main__":  # the acceptance site, for tools/audit.py: python tests/test_pictures.py FOLDER
+    import sys
+
+    write_tree(Path(sys.argv[1]), photo_files())

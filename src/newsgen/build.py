@@ -243,7 +243,8 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
     try:
         # The tree a build replaces is kept in the cache folder: the next build updates it in place of
         # making a whole new one (write.py).
-        with ExitStack() as stack, Staging(output, keep=inputs.config.keep, cache=cache.folder if cache is not None else None) as staging:
+        with ExitStack() as stack, Staging(output, keep=inputs.config.keep,
+                                           cache=cache.folder if cache is not None else None) as staging:
             last = cache.last_build(fingerprint, inputs.now) if cache is not None and fingerprint else None
             if (last is not None and files_digest(staging.previous.files) == last.files
                     and staging.is_current(staging.previous.files)):
@@ -255,9 +256,10 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
                 result.seconds = time.perf_counter() - started
                 return result
             staging.prepare()
-            # Encoded pictures: in the cache folder, or for a build without a cache in a folder of its own.
-            store = PictureStore(cache.folder / PICTURES if cache is not None
-                                 else Path(stack.enter_context(TemporaryDirectory(prefix="newsgen-pictures-"))))
+            # Encoded pictures: in the cache folder, or for a build without a cache in a folder of its own
+            # beside the build folder (as the staging folder is), removed when the build ends.
+            store = PictureStore(cache.folder / PICTURES if cache is not None else Path(stack.enter_context(
+                TemporaryDirectory(dir=output.parent, prefix=f".{output.name}.pictures-"))))
             picture_files: dict[str, tuple[str, str]] = {}  # build-folder path -> (job key, sha256)
             picture_uses: PictureTable = {}
             site = make_site(site_dir, inputs, options, cache, result, functools.partial(
@@ -662,8 +664,9 @@ def parse_source(raw: bytes, source: str, config: SiteConfig, taxonomy: Taxonomy
         return [Problem(str(exc), source, field="body")]
     if body.unlabelled:  # a picture readers who cannot see it are told nothing about
         parsed = dataclasses.replace(parsed, warnings=(*parsed.warnings, *(
-            Problem(f"the picture '{url}' has no alt text", source, None if line is None else parsed.body_line + line - 1,
-                    "body", "describe it in the brackets: ![What the photo shows](" + url + ")")
+            Problem(f"the picture '{url}' has no alt text", source,
+                    None if line is None else parsed.body_line + line - 1, "body",
+                    "describe it in the brackets: ![What the photo shows](" + url + ")")
             for url, line in body.unlabelled)))
     # The Markdown is not needed once rendered, and of the plain text only what an excerpt can
     # show (markup.excerpt reads at most EXCERPT_LIMIT + 1 characters): this halves what the cache

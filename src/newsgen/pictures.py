@@ -12,11 +12,13 @@ the job's key (cache.PictureStore), so a photo whose bytes and settings did not 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import posixpath
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 # The theme's column: the article's lead photo is at most 48rem wide (768 px, 1536 px on a 2x screen);
@@ -41,7 +43,7 @@ JPEG = {"quality": 82, "optimize": True, "progressive": True}
 PNG = {"optimize": False, "compress_level": 7}
 FORMATS = ("avif", "webp")  # in the <picture>, before the fallback (jpeg, or png for transparency)
 RASTER_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")  # what is resized; GIF (animation) and SVG stay as they are
-SETTINGS = repr((WIDTHS, CROPS, CROP_WIDTH, SOCIAL, AVIF, WEBP, JPEG, PNG, 1))  # in every key: 1 is the recipe's version
+SETTINGS = repr((WIDTHS, CROPS, CROP_WIDTH, SOCIAL, AVIF, WEBP, JPEG, PNG))
 MIME = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg", "png": "image/png"}
 EXTENSIONS = {"avif": "avif", "webp": "webp", "jpeg": "jpg", "png": "png"}
 
@@ -104,9 +106,19 @@ class Header:
     alpha: bool
 
 
+@functools.cache  # the code a process runs cannot change under it
+def recipe() -> str:
+    """What makes the bytes besides the source: the settings, this module's code, and Pillow (whose
+    wheel carries its AVIF, WebP and JPEG codecs). Not the rest of newsgen: a template edit or a new
+    newsgen that encodes the same way does not make every photo again."""
+    import PIL
+
+    return hashlib.sha256(f"{SETTINGS}\0{PIL.__version__}\0".encode() + Path(__file__).read_bytes()).hexdigest()
+
+
 def job_key(digest_: str, lead: bool, focus: tuple[float, float]) -> str:
-    """The key of one source's set of files: its bytes, the settings, and for a lead its crops' centre."""
-    return hashlib.sha256(f"{digest_}\0{SETTINGS}\0{lead}\0{focus!r}".encode()).hexdigest()
+    """The key of one source's set of files: its bytes, the recipe, and for a lead its crops' centre."""
+    return hashlib.sha256(f"{digest_}\0{recipe()}\0{lead}\0{focus!r}".encode()).hexdigest()
 
 
 def plan_picture(source: str, digest_: str, header: Header, lead: bool, focus: tuple[float, float],
