@@ -262,6 +262,21 @@ def test_a_hugo_page_bundle_has_its_photo_resized(make_site: Callable[..., Path]
         assert published(root, image.get("src")).is_file()
 
 
+def test_relative_urls_reach_every_width(make_site: Callable[..., Path]) -> None:
+    """With `relative_urls: true` (a build opened from disk) the srcset candidates are relative too."""
+    root = make_site({"newsgen.yaml": "title: T\nbase_url: https://example.org/news/\nrelative_urls: true\n",
+                      "content/a.md": "---\ntitle: A\ndate: 2024-01-01\nimage: p.jpg\nimage_alt: P\n---\n"
+                                      "![Body](q.jpg)\n", "static/p.jpg": jpeg(photo(1000, 700, 1)),
+                      "static/q.jpg": jpeg(photo(900, 600, 2))})
+    build(root, BuildOptions(jobs=1))
+    page = next((root / "build").rglob("a/index.html"))
+    offered = [url for element in lxml.html.parse(str(page)).getroot().xpath("//*[@srcset]")
+               for url, _ in srcset(element.get("srcset"))]
+    assert len(offered) == 18  # two pictures, three widths each, three formats
+    for url in offered:
+        assert not url.startswith("/") and (page.parent / url).resolve().is_file(), url
+
+
 # --- bad files: a clear error with the article's file and line, the previous build untouched ---------
 def bomb() -> bytes:
     """A PNG header claiming 30,000 x 30,000 pixels, with nothing behind it."""

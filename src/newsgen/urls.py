@@ -92,6 +92,7 @@ def paginated(url_path: str, page: int) -> str:
 # An attribute whose value is a URL the browser follows or loads (up to its query or fragment).
 _URL_ATTRIBUTE = re.compile(r"""(\s(?:href|src|action|poster)=)(["'])([^"'#?]*)""")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_SRCSET = re.compile(r"""(\ssrcset=)(["'])([^"']*)""")
 
 
 def relative_links(html_text: str, page_path: str, base_path: str) -> str:
@@ -111,4 +112,14 @@ def relative_links(html_text: str, page_path: str, base_path: str) -> str:
             return match.group()
         return f"{match.group(1)}{match.group(2)}{target}"
 
-    return _URL_ATTRIBUTE.sub(relative, html_text)
+    def candidates(match: re.Match[str]) -> str:  # srcset="a.avif 480w, b.avif 800w": each URL alike
+        parts = []
+        for candidate in match.group(3).split(","):
+            url, _, descriptor = candidate.strip().partition(" ")
+            found = _URL_ATTRIBUTE.match(f' src="{url}')
+            if found and found.group(3) == url:  # a query or fragment stays as written, as in relative()
+                url = relative(found)[len(' src="'):]
+            parts.append(url + (f" {descriptor}" if descriptor else ""))
+        return f"{match.group(1)}{match.group(2)}{', '.join(parts)}"
+
+    return _SRCSET.sub(candidates, _URL_ATTRIBUTE.sub(relative, html_text))
