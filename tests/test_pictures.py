@@ -277,6 +277,26 @@ def test_relative_urls_reach_every_width(make_site: Callable[..., Path]) -> None
         assert not url.startswith("/") and (page.parent / url).resolve().is_file(), url
 
 
+def test_hostile_captions_and_credits_stay_text(make_site: Callable[..., Path]) -> None:
+    caption = "</figcaption><script>alert(1)</script>"
+    credit = '"}]</script><script>alert(2)</script> & \u2028 Agency'
+    body_title = '<img src=x onerror=alert(3)>'
+    root = make_site({"newsgen.yaml": "title: T\n",
+                      "content/a.md": "---\ntitle: A\ndate: 2024-01-01\nimage: p.jpg\nimage_alt: P\n"
+                                      f"image_caption: {json.dumps(caption)}\nimage_credit: {json.dumps(credit)}\n---\n"
+                                      f"![Body](q.jpg {json.dumps(body_title)})\n",
+                      "static/p.jpg": jpeg(photo(900, 600, 1)), "static/q.jpg": jpeg(photo(700, 500, 2))})
+    build(root, BuildOptions(jobs=1))
+    html = next((root / "build").rglob("a/index.html")).read_text("utf-8")
+    page = lxml.html.fromstring(html)
+    assert [s.get("type") for s in page.xpath("//script")] == ["application/ld+json"] * 2
+    assert [c.text_content() for c in page.xpath("//figcaption")] == [f"{caption} {credit}", body_title]
+    assert page.xpath("//img[@onerror]") == []
+    news = next(i for i in extruct.extract(html, syntaxes=["json-ld"])["json-ld"] if i["@type"] == "NewsArticle")
+    assert {i["creditText"] for i in news["image"]} == {credit}
+    assert {i["caption"] for i in news["image"]} == {caption}
+
+
 # --- bad files: a clear error with the article's file and line, the previous build untouched ---------
 def bomb() -> bytes:
     """A PNG header claiming 30,000 x 30,000 pixels, with nothing behind it."""
