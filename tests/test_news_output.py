@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -295,9 +296,13 @@ def test_news_article_json_ld_matches_the_visible_page(built: Path) -> None:
         assert (section[0] if isinstance(section, list) else section) == (kicker[0].text_content() if kicker else None)
         tags = [a.text_content() for a in story.xpath('.//ul[contains(@class,"tags")]//a')]
         assert news.get("keywords", []) == tags
-        picture = story.xpath('.//figure//img/@src')
-        if picture:
-            assert news["image"] == [urljoin(url, picture[0])]
+        picture = story.xpath('.//figure[contains(@class,"story-image")]//img/@src')
+        if picture and "://" in picture[0]:  # a remote picture, as it is
+            assert news["image"] == [picture[0]]
+        elif picture:  # a photo the build resized: its three crops (test_pictures.py checks them whole)
+            assert [round(i["width"] / i["height"], 2) for i in news["image"]] == [1.78, 1.33, 1.0]
+            stem = picture[0].rsplit("/", 1)[1].split("-")[0]
+            assert all(i["url"].startswith(home) and f"/{stem}-" in i["url"] for i in news["image"])
         else:
             assert "image" not in news  # a drawn card is not a photo of the story
         # BreadcrumbList = the visible breadcrumb: Home › Category › Article
@@ -370,9 +375,14 @@ def test_an_article_with_a_picture_uses_it_and_gets_no_card(tmp_path: Path) -> N
     page = out / "2024/03/14/port-strike-ends/index.html"
     doc = lxml.html.parse(str(page)).getroot()
     assert not (page.parent / "card.png").exists()
-    assert doc.xpath('//meta[@property="og:image"]/@content') == ["https://news.example.com/edition/images/harbour.png"]
+    # the picture's 1200x630 crop (or less, never enlarged), and its three crops for search engines
+    [og_image] = doc.xpath('//meta[@property="og:image"]/@content')
+    assert re.fullmatch(r"https://news\.example\.com/edition/images/harbour-social\.[0-9a-f]{12}\.jpg", og_image)
+    assert (out / og_image.removeprefix("https://news.example.com/edition/")).is_file()
     assert doc.xpath('//meta[@property="og:image:alt"]/@content') == ["Cranes over the container terminal at dusk"]
-    assert jsonld(doc)["NewsArticle"]["image"] == ["https://news.example.com/edition/images/harbour.png"]
+    crops = [i["url"] for i in jsonld(doc)["NewsArticle"]["image"]]
+    assert [re.sub(r"\.[0-9a-f]{12}\.jpg$", "", c) for c in crops] == [
+        f"https://news.example.com/edition/images/harbour-{ratio}" for ratio in ("16x9", "4x3", "1x1")]
 
 
 # --- hostile strings --------------------------------------------------------------------------------
