@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import re
 import threading
 import shutil
 import sys
@@ -382,18 +383,38 @@ def test_an_articles_fields_depend_on_its_neighbours_and_the_clock_only_where_th
     """The page cache digests an article by its file's cache key plus model.NOT_FROM_FILE. The same
     file among different neighbours, at a different time, may differ in those fields and no other."""
     from dataclasses import fields
+    from functools import partial
+    from io import BytesIO
 
-    from newsgen.build import load_site
+    from PIL import Image
+
+    from newsgen.build import BuildResult, file_digest, make_site as model_of, prepare_pictures, read_inputs
+    from newsgen.cache import PictureStore
     from newsgen.model import NOT_FROM_FILE
 
-    same = article("The same story", "2024-07-01T09:00:00+00:00", "Body.\n", categories=["Économie"],
-                   tags=["Zürich"], authors=["ana ruiz"])
+    def load_site(folder: Path, options: BuildOptions):  # type: ignore[no-untyped-def]
+        """build.load_site, with the pictures resized as build() resizes them."""
+        inputs = read_inputs(folder, options)
+        digests = {path: file_digest(source) for path, source in inputs.statics.items()}
+        result = BuildResult(summary=None, output=folder / "build")  # type: ignore[arg-type]
+        store = PictureStore(tmp_path / f"pictures-{folder.name}")
+        return model_of(folder, inputs, options, None, result, partial(
+            prepare_pictures, folder, inputs, digests, store, options, result, {}, {})), None
+
+    def photo(colour: str) -> bytes:
+        out = BytesIO()
+        Image.new("RGB", (40, 30), colour).save(out, "PNG")
+        return out.getvalue()
+
+    # Its lead and body picture are files of its site: bytes that differ from site to site.
+    same = article("The same story", "2024-07-01T09:00:00+00:00", "Body.\n\n![A square](p.png)\n",
+                   categories=["Économie"], tags=["Zürich"], authors=["ana ruiz"], image="p.png", image_alt="P")
     config = "title: T\nbase_url: https://example.org/\ntimezone: UTC\npermalink: '{category}/{slug}/'\n"
-    alone = make_site({"newsgen.yaml": config, "content/same.md": same})
+    alone = make_site({"newsgen.yaml": config, "content/same.md": same, "static/p.png": photo("red")})
     # Neighbours take the plain slugs of its section and tag ("Economie" and "Économie" are two
     # sections that slugify alike; the first in order keeps the plain slug), and spell its author
     # otherwise (the most used spelling is shown).
-    crowd = make_site({"newsgen.yaml": config, "content/same.md": same, **{
+    crowd = make_site({"newsgen.yaml": config, "content/same.md": same, "static/p.png": photo("blue"), **{
         f"content/other-{n}.md": article(f"Other {n}", "2024-05-01T09:00:00+00:00", "Text.\n",
                                          categories=["Economie"], tags=["Zurich"], authors=["Ana Ruiz"])
         for n in range(2)}})
@@ -402,7 +423,13 @@ def test_an_articles_fields_depend_on_its_neighbours_and_the_clock_only_where_th
     before = next(a for a in first.articles if a.source == "content/same.md")
     after = next(a for a in second.articles if a.source == "content/same.md")
     differing = {f.name for f in fields(before) if getattr(before, f.name) != getattr(after, f.name)}
-    assert differing == set(NOT_FROM_FILE)  # each varies here, so the test would notice one that does not
+    # Each varies here, so the test would notice one that does not. The body differs by its pictures'
+    # <picture> markup only, made from the file's body and `pictures` (model.build_site).
+    assert differing == {*NOT_FROM_FILE, "body_utf8"}
+    assert after.pictures and after.pictures != before.pictures
+    unnamed = re.compile(rb"p-40\.[0-9a-f]{12}\.")  # the variants' names, which carry the bytes' digest
+    assert before.body_utf8 != after.body_utf8
+    assert unnamed.sub(b"", before.body_utf8) == unnamed.sub(b"", after.body_utf8)
 
 
 def test_a_build_with_nothing_changed_reuses_the_last_build_whole_and_sees_every_change(
