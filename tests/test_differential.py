@@ -359,7 +359,9 @@ def template_edits() -> st.SearchStrategy[Edit]:
 def hand_edits() -> st.SearchStrategy[Edit]:
     """Someone (a deploy tool, an editor) changes the served folder between builds."""
     def served(output: Path, index: int) -> Path | None:
-        files = sorted(p for p in output.rglob("*") if p.is_file()) if output.is_dir() else []
+        # not the manifest: without it the folder is no longer newsgen's, and a build refuses it (README, "Safety")
+        files = sorted(p for p in output.rglob("*") if p.is_file() and p.name != ".newsgen-manifest.json"
+                       ) if output.is_dir() else []
         return files[index % len(files)] if files else None
 
     def stray(_: Path, output: Path) -> None:
