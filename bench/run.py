@@ -112,12 +112,13 @@ def wipe(*paths: Path) -> None:
 EDITS = 3  # edits (and tag changes) measured after the first, for a median: one rebuild is a few seconds
 
 
-def newsgen_runs(site: Path, items: list[corpus.Item], run: int) -> dict[str, list[Measure]]:
+def newsgen_runs(site: Path, items: list[corpus.Item], run: int, output_name: str = "newsgen-out",
+                 edits: int = EDITS) -> dict[str, list[Measure]]:
     """Cold, no change, then one article edited: first right after the cold build (the build folder
-    has no spare tree yet, see README "Performance"), then EDITS more times, as an editor saves again
-    and again; then that article's tags changed EDITS times. Each later edit writes new text, so every
+    has no spare tree yet, see README "Performance"), then `edits` more times, as an editor saves again
+    and again; then that article's tags changed `edits` times. Each later edit writes new text, so every
     one is a real change."""
-    output = site.parent / "newsgen-out"
+    output = site.parent / output_name
     wipe(output, output.parent / f".{output.name}.newsgen-cache")
     command = [str(NEWSGEN), "build", str(site), "-o", str(output), "-q"]
     results = {"cold": [measure_newsgen(command, site, output)], "no change": [measure_newsgen(command, site, output)]}
@@ -125,35 +126,17 @@ def newsgen_runs(site: Path, items: list[corpus.Item], run: int) -> dict[str, li
     path = site / "content" / f"{item.date:%Y}" / f"{item.slug}.md"
     original = path.read_bytes()
     try:
-        for edit in range(EDITS + 1):
+        for edit in range(edits + 1):
             path.write_bytes(original + f"\nA correction was added in run {run}, edit {edit}.\n".encode())
             scenario = "first edit after cold" if edit == 0 else "one body edited"
             results.setdefault(scenario, []).append(measure_newsgen(command, site, output))
         text = original.decode()
         old_tags = f"tags: {corpus._yaml_list(item.tags)}"
         assert old_tags in text
-        for edit in range(EDITS):
+        for edit in range(edits):
             new_tags = corpus._yaml_list((*item.tags[:-1], f"Run {run} edit {edit}"))
             path.write_text(text.replace(old_tags, f"tags: {new_tags}"), encoding="utf-8")
             results.setdefault("one article's tags changed", []).append(measure_newsgen(command, site, output))
-    finally:
-        path.write_bytes(original)
-    return results
-
-
-def search_runs(site: Path, items: list[corpus.Item], run: int) -> dict[str, list[Measure]]:
-    """The same corpus with `search: true` (newsgen's default; the table above leaves it out, as Pelican and
-    Hugo make no index): cold, no change, one article's body edited once."""
-    output = site.parent / "newsgen-search-out"
-    wipe(output, output.parent / f".{output.name}.newsgen-cache")
-    command = [str(NEWSGEN), "build", str(site), "-o", str(output), "-q"]
-    results = {"cold": [measure_newsgen(command, site, output)], "no change": [measure_newsgen(command, site, output)]}
-    item = items[len(items) // 2]
-    path = site / "content" / f"{item.date:%Y}" / f"{item.slug}.md"
-    original = path.read_bytes()
-    try:
-        path.write_bytes(original + f"\nA correction was added in run {run}.\n".encode())
-        results["one body edited"] = [measure_newsgen(command, site, output)]
     finally:
         path.write_bytes(original)
     return results
@@ -197,7 +180,10 @@ def bench_size(n: int, runs: int) -> dict[tuple[str, str], Measure]:
         for scenario, measures in newsgen_runs(folder / "newsgen", items, run).items():
             collected.setdefault(("newsgen", scenario), []).extend(measures)
         print(", newsgen with search", end="", flush=True, file=sys.stderr)
-        for scenario, measures in search_runs(folder / "newsgen-search", items, run).items():
+        # the same corpus with `search: true` (newsgen's default; the rows above leave it out, as Pelican and
+        # Hugo make no index): cold, no change, the first edit after cold
+        for scenario, measures in newsgen_runs(folder / "newsgen-search", items, run, "newsgen-search-out",
+                                               edits=0).items():
             collected.setdefault(("newsgen+search", scenario), []).extend(measures)
         for tool, function in (("Pelican", pelican_run), ("Hugo", hugo_run)):
             print(f", {tool}", end="", flush=True, file=sys.stderr)
