@@ -130,7 +130,7 @@ def test_internal_errors_are_one_line_unless_debug(make_site, tmp_path: Path) ->
     site = make_site({"content/a.md": article()})
     hooks = write_tree(tmp_path / "hooks", {"sitecustomize.py": """
         import newsgen.markup
-        def broken(self, text):
+        def broken(self, *args, **kwargs):
             raise RuntimeError("simulated bug")
         newsgen.markup.MarkdownRenderer.render = broken
     """})

@@ -76,7 +76,7 @@ def test_yaml_11_surprises_stay_text(make_site, tmp_path: Path) -> None:
     result = run_newsgen("build", site, "-o", out)
     assert result.returncode == 0, result.stderr
     page = (out / "2021/01/01/no/index.html").read_text()
-    assert "<h1>NO</h1>" in page and "1.10" in page
+    assert '<h1 dir="auto">NO</h1>' in page and "1.10" in page
     assert (out / "tag/yes").is_dir() and (out / "tag/10-00").is_dir()
 
 

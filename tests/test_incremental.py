@@ -397,7 +397,10 @@ def test_an_articles_fields_depend_on_its_neighbours_and_the_clock_only_where_th
     crowd = make_site({"newsgen.yaml": config, "content/same.md": same, **{
         f"content/other-{n}.md": article(f"Other {n}", "2024-05-01T09:00:00+00:00", "Text.\n",
                                          categories=["Economie"], tags=["Zurich"], authors=["Ana Ruiz"])
-        for n in range(2)}})
+        for n in range(2)},
+        # and a French version of it links the two (its translations)
+        "content/same-fr.md": article("La même histoire", "2024-07-01T09:00:00+00:00", "Texte.\n",
+                                      language="fr", translation_of="the-same-story")})
     first, _ = load_site(alone, BuildOptions(now=datetime(2024, 6, 1, tzinfo=timezone.utc), future=True))
     second, _ = load_site(crowd, BuildOptions(now=datetime(2024, 8, 1, tzinfo=timezone.utc), future=True))
     before = next(a for a in first.articles if a.source == "content/same.md")

@@ -167,7 +167,7 @@ def test_pelican_project_builds_as_is(tmp_path: Path) -> None:
     ferry = story(out, "the-ferry-returns-to-service.html")
     assert ferry["section"] == "harbour"
     assert ferry["tags"] == ["/tag/ferry/", "/tag/harbour-port/"]
-    assert ferry["extra"] == {"lang": "en"}
+    assert ferry["extra"] == {}  # Lang: en is the article's language now, not a custom key
     assert texts(html(out / "tag/harbour-port/index.html"), "//h1") == ["harbour, port"]
     assert (out / "author/ola-nordmann/index.html").is_file()
 

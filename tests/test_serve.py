@@ -609,6 +609,28 @@ def test_the_served_site_is_the_built_site_before_and_after_edits(make_site: Cal
         files = served_copy(server, built_copy(site, server, tmp_path / "out"), gone=files)
 
 
+def test_a_save_caught_half_way_keeps_the_article(make_site: Callable[..., Path]) -> None:
+    """An editor that saves by truncating and then writing leaves the file empty for a moment. A rebuild
+    that sees that moment waits for the text rather than dropping the article (a 404 in the preview);
+    a file really emptied is left out, as `newsgen build` leaves it out."""
+    site = make_site(site_files())
+    live = LiveSite(site, "http://127.0.0.1:8000")
+    live.update()
+    (site / SUMMIT).write_text("")
+    writer = threading.Timer(0.1, lambda: (site / SUMMIT).write_text(
+        article("Leaders meet in Geneva, saved", slug="leaders-meet-in-geneva")))
+    writer.start()
+    snapshot = live.update({SUMMIT})
+    writer.join()
+    path = SUMMIT_PATH.removeprefix("/news/") + "index.html"
+    assert b"Leaders meet in Geneva, saved" in (snapshot.read(path) or b"")
+
+    (site / SUMMIT).write_text("")
+    emptied = live.update({SUMMIT})
+    assert path not in emptied
+    assert any("empty file" in str(warning) for warning in emptied.site.warnings)
+
+
 def test_a_patched_snapshot_is_the_rebuilt_one(make_site: Callable[..., Path],
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """In process: an edit that moves nothing is patched in; the result equals a model built afresh."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -50,6 +51,10 @@ from .taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy
 from .urls import output_path, slugify
 from .watch import CONFIG_FILE
 
+# An editor that saves by truncating the file and then writing it (VS Code, vim with backupcopy=yes)
+# leaves it empty for a moment, and the watcher may report that moment: a file that was an article
+# and reads empty is looked at again for up to this long before it is taken as emptied.
+SAVE_SETTLE_SECONDS = 0.25
 MEMO_PAGES = 256  # rendered pages kept per snapshot: an editor looks at a few, a crawler at all
 # SourceArticle fields an edit may change and still be patched in: they only show on pages. Every
 # other field (and any field added later) decides what pages exist, where, and what they list.
@@ -366,7 +371,12 @@ class LiveSite:
         """One article file, as `newsgen build` reads it."""
         config = self.config
         assert config is not None
-        read = read_source(self.site_dir / source, source, config)
+        path = self.site_dir / source
+        if isinstance(self.parsed.get(source), tuple):
+            settled = time.monotonic() + SAVE_SETTLE_SECONDS
+            while path.is_file() and path.stat().st_size == 0 and time.monotonic() < settled:
+                time.sleep(0.02)
+        read = read_source(path, source, config)
         if isinstance(read, list):
             return read
         raw, file_date = read
