@@ -118,12 +118,16 @@ def test_each_provider_becomes_a_placeholder_linking_to_the_original(make_site) 
     assert "Turnout by county" in chart.text_content() and "frameborder" not in lxml.html.tostring(chart).decode()
     # the click-to-load script, on this page only; excerpts and word counts leave the placeholders out
     assert [s.get("src") for s in doc.iter("script") if s.get("src")] == ["/assets/embed.js"]
-    assert (out / "assets/embed.js").is_file()
+    assert [s.get("href") for s in doc.iter("link") if s.get("rel") == "stylesheet"] == [
+        "/assets/style.css", "/assets/embed.css"]  # its rules too: every other page's stylesheet stays small
+    assert (out / "assets/embed.js").is_file() and ".embed-frame" in (out / "assets/embed.css").read_text()
     home = page(out, "index.html")
     assert not [s for s in home.iter("script") if s.get("src")]
+    assert [s.get("href") for s in home.iter("link") if s.get("rel") == "stylesheet"] == ["/assets/style.css"]
     assert "YouTube" not in home.text_content() and "warning" not in result.stderr
     # fifteen placeholders still fit the first round trip with the stylesheet (test_theme's budget)
-    size = len(gzip.compress((out / PAGE).read_bytes(), 9)) + len(gzip.compress((out / "assets/style.css").read_bytes(), 9))
+    size = len(gzip.compress((out / PAGE).read_bytes(), 9)) + len(gzip.compress((out / "assets/style.css").read_bytes(), 9)) \
+        + len(gzip.compress((out / "assets/embed.css").read_bytes(), 9))
     assert size <= 14 * 1024, size
 
 
