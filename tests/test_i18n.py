@@ -416,3 +416,44 @@ def test_axe_finds_no_violations_on_the_arabic_site(newsrooms: dict[str, Path],
                 page.close()
         browser.close()
     assert len(paths) > 8 and not failures, "\n".join(failures)
+
+
+# What assets/search.js writes, as a reader of each newsroom sees it after searching for a word: one
+# article found, the filter groups named, and none of the script's English words.
+SEARCH_STATUS = {
+    "fr": "1 article pour «\u00a0Geneva\u00a0»",
+    "de": "1 Artikel zu „Geneva“",
+    "ja": "「Geneva」の検索結果：1件の記事",
+    "zh": "“Geneva”的搜索结果：1 篇文章",
+    "ar": "",  # Arabic: checked below against the catalog's own forms (the count's digits are the locale's)
+}
+
+
+@pytest.mark.browser
+def test_the_search_page_speaks_the_sites_language(newsrooms: dict[str, Path],
+                                                    static_server: Callable[[Path], str]) -> None:
+    from playwright.sync_api import sync_playwright
+    from test_browser import CHROMIUM_ARGS
+
+    english = re.compile(r"\b(for|No articles|Sections|Topics|Authors|Search could not)\b")
+    seen = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        for language in SITES:
+            page = browser.new_page()
+            page.goto(static_server(newsrooms[language]) + "/search/?q=Geneva", wait_until="load")
+            page.wait_for_function("document.querySelector('.search-results').children.length > 0")
+            status = page.inner_text(".search-status")
+            page.click(".search-narrow summary")
+            legends = page.eval_on_selector_all(".search-filters legend", "nodes => nodes.map(n => n.textContent)")
+            page.fill("#search-q", "zzzqqq")
+            page.wait_for_function("document.querySelector('.search-results').children.length === 0")
+            seen[language] = (status, legends, page.inner_text(".search-status"))
+            page.close()
+        browser.close()
+    for language, (status, legends, nothing) in seen.items():
+        assert not english.search(" ".join([status, *legends, nothing])), (language, status, legends, nothing)
+        assert "Geneva" in status and "zzzqqq" in nothing, (language, status, nothing)
+        if SEARCH_STATUS[language]:
+            assert status == SEARCH_STATUS[language], (language, status)
+        assert len(legends) >= 2, (language, legends)

@@ -288,6 +288,17 @@ def plural_filter(translations: NullTranslations):
     return choose
 
 
+def plural_forms(translations: NullTranslations, tag: str, singular: str, plural: str) -> dict[str, str]:
+    """The catalog's form of a plural message for each CLDR plural category of the language (one, few,
+    many, other…), for a script that picks the form of a count with Intl.PluralRules, which uses the
+    same categories. Each form is found by asking the catalog about a number of that category."""
+    rule = (parse_language(tag) or Locale.parse(ENGLISH)).plural_form
+    forms: dict[str, str] = {}
+    for number in (*range(0, 200), 1000, 1000000):
+        forms.setdefault(rule(number), translations.ngettext(singular, plural, number))
+    return forms
+
+
 # --- dates and numbers ----------------------------------------------------------------------------
 class LocalFormats:
     """Dates and numbers as a reader of the site's language writes them, through Babel. One per

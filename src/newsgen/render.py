@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import traceback
 from datetime import datetime
@@ -17,7 +18,8 @@ from .cards import Card, render_card
 from .config import SiteConfig
 from .content import Moment
 from .errors import ContentError, Problem
-from .i18n import Catalog, LocalFormats, ThemeStrings, is_rtl, language_name, load_catalog, plural_filter
+from .i18n import (Catalog, LocalFormats, ThemeStrings, is_rtl, language_name, load_catalog, plural_filter,
+                   plural_forms)
 from .model import Article, Site
 from .plan import Feed, Page
 from .urls import relative_links
@@ -85,6 +87,8 @@ class Renderer:
             rtl=is_rtl, language_name=language_name,
         )
         self.env.globals.update(site=self.config, model=site, nav=site.categories, generator=GENERATOR,
+                                plural_forms=functools.partial(plural_forms, self.catalog.translations,
+                                                               self.config.language),
                                 # whether any article is in another language than the site's: pages of a site in
                                 # one language skip every per-article language test
                                 multilingual=site.multilingual)

@@ -11,7 +11,12 @@ const list = root.querySelector(".search-results");
 const more = root.querySelector(".search-more");
 const groups = root.querySelector(".search-filters");
 const PAGE = 10;
-const FILTERS = { category: "Sections", tag: "Topics", author: "Authors" };
+// The page's words, in its language (search.html): each plural form of a count by CLDR category.
+const WORDS = JSON.parse(root.dataset.strings);
+const FILTERS = WORDS.groups;
+const plural = new Intl.PluralRules(document.documentElement.lang);
+const numbers = new Intl.NumberFormat(document.documentElement.lang);
+const fill = (text, values) => text.replace(/%\((\w+)\)s/g, (_, name) => values[name]);
 const SHOWN = 12; // values per filter group, the most frequent first (checked ones always)
 
 let pagefind;
@@ -115,8 +120,9 @@ async function run() {
   // All at once, the filters above the results first: nothing on screen moves twice.
   drawFilters(counts, wanted);
   const count = found.results.length;
-  const words = term ? ` for “${term}”` : "";
-  status.textContent = count ? `${count} ${count === 1 ? "article" : "articles"}${words}` : `No articles${words}`;
+  const articles = fill(WORDS.found[plural.select(count)] || WORDS.found.other, { number: numbers.format(count) });
+  status.textContent = count ? (term ? fill(WORDS.foundFor, { found: articles, words: term }) : articles)
+    : (term ? fill(WORDS.noneFor, { words: term }) : WORDS.none);
   list.replaceChildren(...first.map(card));
   shown = found.results.slice(PAGE);
   more.hidden = shown.length === 0;
@@ -131,7 +137,7 @@ async function start() {
     await pagefind.options({ baseUrl: root.dataset.base, excerptLength: 30 });
     await pagefind.init();
   } catch (error) {
-    status.textContent = "Search could not be loaded. Browse the sections and topics instead.";
+    status.textContent = WORDS.failed;
     return;
   }
   // Loads every filter's chunk, without which a search counts no filter values. Checked filters
