@@ -260,6 +260,15 @@ def test_a_language_without_a_catalog_falls_back_to_english_with_one_warning(mak
     assert "Skip to content" in html and 'lang="sw"' in html
     assert run_newsgen("build", site, "--strict").returncode == 1  # a warning like any other
 
+    # the preview says so too, on each build it makes
+    from newsgen.live import LiveSite
+    from newsgen.preview import Builder, Preview
+
+    err = io.StringIO()
+    builder = Builder(LiveSite(site, "http://127.0.0.1:8000"), Preview(), io.StringIO(), err)
+    assert builder.rebuild()
+    assert err.getvalue().count("no translation of its theme for language 'sw'") == 1
+
 
 def test_a_site_overrides_theme_strings_from_its_own_file(make_site: Callable[..., Path]) -> None:
     site = make_site({

@@ -106,7 +106,9 @@ class Builder:
         site = snapshot.site
         self._say(self.out, f"Built #{self.count} in {seconds:.2f}s: {len(snapshot.pages)} pages, "
                   f"{len(site.articles)} articles")
-        for warning in site.warnings:
+        # as `newsgen build` warns: a language without a catalog shows the theme in English
+        catalog_warning = snapshot.renderer.catalog.warning
+        for warning in (catalog_warning, *site.warnings) if catalog_warning else site.warnings:
             self._say(self.err, f"warning: {warning}")
         snapshot.references  # what the next save's patch needs, made now that the page is on its way
         return True
