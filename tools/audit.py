@@ -45,6 +45,12 @@ def lighthouse(url: str) -> dict:
     return json.loads(run.stdout)
 
 
+def shortfalls(result: dict, key: str) -> list[dict]:
+    """The audits of a category that count towards its score and did not pass in full."""
+    audits = (result["audits"][ref["id"]] for ref in result["categories"][key]["auditRefs"] if ref["weight"])
+    return [audit for audit in audits if audit["score"] is not None and audit["score"] < 1]
+
+
 def report(url: str, result: dict) -> list[int]:
     scores = []
     print(url)
@@ -53,11 +59,9 @@ def report(url: str, result: dict) -> list[int]:
         score = round((category["score"] or 0) * 100)
         scores.append(score)
         print(f"  {category['title']:<16} {score:>3}")
-        for ref in category["auditRefs"]:
-            audit = result["audits"][ref["id"]]
-            if ref["weight"] and audit["score"] is not None and audit["score"] < 1:
-                shown = audit.get("displayValue", "")
-                print(f"    - {audit['title']} ({audit['score']:.2f}{', ' + shown if shown else ''})")
+        for audit in shortfalls(result, key):
+            shown = audit.get("displayValue", "")
+            print(f"    - {audit['title']} ({audit['score']:.2f}{', ' + shown if shown else ''})")
     return scores
 
 
