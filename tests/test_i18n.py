@@ -436,6 +436,14 @@ SEARCH_STATUS = {
     "zh": "“Geneva”的搜索结果：1 篇文章",
     "ar": "1 مقال عن ”Geneva“",
 }
+# The filter groups in the order the theme shows them: sections, topics, authors.
+SEARCH_GROUPS = {
+    "fr": ["Rubriques", "Thèmes", "Auteurs"],
+    "de": ["Ressorts", "Themen", "Autoren"],
+    "ja": ["セクション", "トピック", "著者"],
+    "zh": ["栏目", "话题", "作者"],
+    "ar": ["الأقسام", "المواضيع", "المؤلفون"],
+}
 
 
 @pytest.mark.browser
@@ -465,3 +473,4 @@ def test_the_search_page_speaks_the_sites_language(newsrooms: dict[str, Path],
         assert "Geneva" in status and "zzzqqq" in nothing, (language, status, nothing)
         assert status == SEARCH_STATUS[language], (language, status)
         assert len(legends) >= 2, (language, legends)
+        assert legends == [name for name in SEARCH_GROUPS[language] if name in legends], (language, legends)

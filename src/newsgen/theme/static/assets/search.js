@@ -13,7 +13,7 @@ const groups = root.querySelector(".search-filters");
 const PAGE = 10;
 // The page's words, in its language (search.html): each plural form of a count by CLDR category.
 const WORDS = JSON.parse(root.dataset.strings);
-const FILTERS = WORDS.groups;
+const FILTERS = Object.fromEntries(WORDS.groups);
 const plural = new Intl.PluralRules(document.documentElement.lang);
 const numbers = new Intl.NumberFormat(document.documentElement.lang);
 const fill = (text, values) => text.replace(/%\((\w+)\)s/g, (_, name) => values[name]);
