@@ -3,6 +3,7 @@ sub-path, hostile text, failures, `search: false`, the preview, and Lighthouse o
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import gzip
 import http.server
@@ -79,6 +80,18 @@ def test_the_index_holds_every_article_and_nothing_else(make_site: Callable[...,
     entry = json.loads((output / "pagefind" / "pagefind-entry.json").read_text())
     assert list(entry["languages"]) == ["en"]  # the site's language: English stemming
     assert not list((output / "pagefind").glob("pagefind-ui*"))  # Pagefind's own interface is not used
+
+
+def test_a_build_called_inside_a_running_event_loop_makes_its_index(make_site: Callable[..., Path]) -> None:
+    # A build started from a notebook, an async server or a Playwright script: asyncio.run refuses to
+    # run inside a running loop, and the index was reported as a Pagefind failure.
+    site = make_site(news_site())
+
+    async def inside_a_loop() -> None:
+        build(site, BuildOptions(output=site / "build"))
+
+    asyncio.run(inside_a_loop())
+    assert "/" + GENEVA in {f["url"] for f in fragments(site / "build")}
 
 
 def test_the_search_page_form_link_and_structured_data(make_site: Callable[..., Path]) -> None:

@@ -14,6 +14,7 @@ the API's reader takes one response off the pipe every 0.1 s, so a request per a
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import gzip
 import hashlib
@@ -102,7 +103,7 @@ def make_index(docs: dict[str, str], language: str) -> dict[str, bytes]:
             target.write_text(text, encoding="utf-8", errors="surrogatepass")
         source.mkdir(exist_ok=True)  # a site without articles still gets an (empty) index
         try:
-            asyncio.run(_run_pagefind(source, output, language))
+            _run_alone(_run_pagefind(source, output, language))
         except UsageError:
             raise
         except Exception as exc:  # the API raises bare Exceptions with Pagefind's message
@@ -127,6 +128,18 @@ def make_index(docs: dict[str, str], language: str) -> dict[str, bytes]:
                 except (OSError, EOFError, zlib.error):
                     raise _failed(f"it wrote {path} cut short") from None
         return in_order(files)
+
+
+def _run_alone(work: Awaitable[T]) -> T:
+    """Run a coroutine to its end from synchronous code, also when this thread already runs an event
+    loop (a build called from a notebook, an async server or Playwright's synchronous API), where
+    asyncio.run refuses: then in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work)  # type: ignore[arg-type]
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="newsgen-pagefind") as thread:
+        return thread.submit(asyncio.run, work).result()  # type: ignore[arg-type]
 
 
 async def _run_pagefind(source: Path, output: Path, language: str) -> None:
