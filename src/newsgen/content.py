@@ -66,6 +66,9 @@ class SourceArticle:
     body: str  # Markdown
     body_line: int = 1  # the file line `body` starts on
     image_line: int | None = None  # the file line of `image`
+    image_caption: str = ""  # shown under the lead photo
+    image_credit: str = ""  # the photographer or agency: shown with the caption, and in the JSON-LD
+    image_focus: tuple[float, float] | None = None  # the crops' centre, 0-1 across and down
     extra: dict[str, Any] = field(default_factory=dict)
     article_type: str = ""  # News, Opinion, Analysis or empty
     dateline: str = ""  # where the story was filed from, e.g. GENEVA
@@ -190,7 +193,7 @@ def _mapping(value: Any) -> dict[str, Any]:
 # Front-matter fields, in the order they are documented; aliases map to their canonical name.
 FIELDS = (
     "title", "date", "updated", "author", "authors", "summary", "categories", "tags",
-    "slug", "draft", "image", "image_alt", "type", "dateline", "corrections", "aliases", "permalink", "extra",
+    "slug", "draft", "image", "image_alt", "image_caption", "image_credit", "image_focus", "type", "dateline", "corrections", "aliases", "permalink", "extra",
     "language", "translation_of",
 )
 ALIASES = {"headline": "title", "category": "categories", **FOREIGN_ALIASES}
@@ -270,6 +273,18 @@ def _article_type(value: Any) -> str:
         if text.casefold() == label.casefold():
             return label
     raise _FieldProblem(f"expected one of {', '.join(ARTICLE_TYPES)}")
+
+
+def _focus(value: Any) -> tuple[float, float]:
+    """`image_focus: 0.3,0.4` (or a list of two numbers): where the crops centre, 0-1 across and down."""
+    items = value.split(",") if isinstance(value, str) else value
+    try:
+        x, y = (float(item) for item in items)
+    except (TypeError, ValueError):
+        raise _FieldProblem("expected two numbers from 0 to 1, across and down, such as 0.5,0.3") from None
+    if not (0 <= x <= 1 and 0 <= y <= 1):
+        raise _FieldProblem("expected two numbers from 0 to 1, across and down, such as 0.5,0.3")
+    return x, y
 
 
 def _image(value: Any) -> tuple[str, str | None]:
@@ -408,6 +423,9 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
         draft=take("draft", _bool, False),
         image=image,
         image_alt=image_alt or "",
+        image_caption=take("image_caption", _text, ""),
+        image_credit=take("image_credit", _text, ""),
+        image_focus=take("image_focus", _focus, None),
         article_type=take("type", _article_type, ""),
         dateline=take("dateline", _text, ""),
         corrections=corrections,

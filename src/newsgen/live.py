@@ -59,7 +59,7 @@ MEMO_PAGES = 256  # rendered pages kept per snapshot: an editor looks at a few, 
 # SourceArticle fields an edit may change and still be patched in: they only show on pages. Every
 # other field (and any field added later) decides what pages exist, where, and what they list.
 SHOWN_ONLY = frozenset({"title", "summary", "body", "body_line", "image", "image_line", "image_alt", "extra",
-                        "article_type", "dateline"})
+                        "article_type", "dateline", "image_caption", "image_credit", "image_focus"})
 
 
 class _Bytecode(jinja2.BytecodeCache):

@@ -73,6 +73,9 @@ class Article:
     image: str
     image_alt: str
     extra: dict[str, Any]
+    image_caption: str = ""
+    image_credit: str = ""
+    image_focus: tuple[float, float] | None = None  # the crops' centre; None: the middle
     article_type: str = ""  # News, Opinion, Analysis or empty
     dateline: str = ""
     corrections: tuple[Correction, ...] = ()  # oldest first
@@ -319,6 +322,9 @@ def build_site(
                 image=source.image,
                 image_alt=source.image_alt,
                 extra=source.extra,
+                image_caption=source.image_caption,
+                image_credit=source.image_credit,
+                image_focus=source.image_focus,
                 article_type=source.article_type,
                 dateline=source.dateline,
                 corrections=source.corrections,
