@@ -252,7 +252,7 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
                         if cache is not None else None)
             renderer = Renderer(site_dir, site, bytecode=bytecode, catalog=inputs.catalog)
             jobs = photo_jobs(site, photo_digests)
-            photo_memo = PhotoMemo.read(cache_folder) if cache is not None else PhotoMemo()
+            photo_memo = PhotoMemo.read(cache_folder, salt) if cache is not None else PhotoMemo(salt)
             photo_files = photo_memo.files(jobs)
             # Pages may read static files while rendering (a picture's size, say): they are inputs too.
             known = _known_pages(pages, renderer, templates, f"{salt}|{statics_key}", cache)
@@ -299,6 +299,8 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
                 result.written = staging.written
                 result.changed = staging.changed_paths()
                 files = staging.files
+            # a photo is one static file of the site, published as several
+            result.static_files += len(photo_memo.files(jobs) or {}) - len(jobs)
             if cache is not None:
                 photo_memo.write(cache_folder, jobs)
                 if search_digest:
@@ -460,16 +462,20 @@ class PhotoMemo:
     """What earlier builds published for each photo job (Job.key): the picture's description and its files'
     sha256. A file is taken from the previous build only when the staging folder vouches for those bytes."""
 
+    salt: str = ""  # newsgen's version and code: files another version made are made again
     entries: dict[str, tuple[Photo, dict[str, str]]] = field(default_factory=dict)
     NAME = "photos.json"
 
     @classmethod
-    def read(cls, folder: Path) -> PhotoMemo:
+    def read(cls, folder: Path, salt: str) -> PhotoMemo:
         try:
             raw = json.loads((folder / cls.NAME).read_text("utf-8"))
-            return cls({key: (Photo(*value["photo"]), dict(value["files"])) for key, value in raw.items()})
+            if raw["salt"] != salt:
+                return cls(salt)
+            return cls(salt, {key: (Photo(*value["photo"]), dict(value["files"]))
+                              for key, value in raw["entries"].items()})
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
-            return cls()  # none, or damaged: the photos are encoded again
+            return cls(salt)  # none, or damaged: the photos are encoded again
 
     def files(self, jobs: list[Job]) -> dict[str, str] | None:
         """Every job's files, when all are known."""
@@ -482,8 +488,8 @@ class PhotoMemo:
 
     def write(self, folder: Path, jobs: list[Job]) -> None:
         keep = {job.key for job in jobs}
-        data = {key: {"photo": dataclasses.astuple(photo), "files": files}
-                for key, (photo, files) in sorted(self.entries.items()) if key in keep}
+        data = {"salt": self.salt, "entries": {key: {"photo": dataclasses.astuple(photo), "files": files}
+                                               for key, (photo, files) in sorted(self.entries.items()) if key in keep}}
         temporary = folder / f"{self.NAME}.tmp"
         try:
             folder.mkdir(parents=True, exist_ok=True)

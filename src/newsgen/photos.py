@@ -75,7 +75,8 @@ class Photo:
     @property
     def widths(self) -> tuple[int, ...]:
         """Never wider than the original."""
-        return tuple(w for w in WIDTHS if w < self.width) + (min(self.width, WIDTHS[-1]),)
+        largest = min(self.width, WIDTHS[-1])
+        return tuple(w for w in WIDTHS if w < largest) + (largest,)
 
     def size(self, width: int) -> tuple[int, int]:
         return width, max(1, round(self.height * width / self.width))

@@ -1,0 +1,272 @@
+"""News photos (issue 18): resized into <picture>s, upright, stripped of metadata, credited, cropped for
+search and social networks; bad files stop the build with the article's file and line."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import io
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import extruct
+import lxml.html
+import pytest
+from conftest import REPO, _QuietHandler, build_files, run_newsgen, write_tree
+from PIL import Image, ImageDraw, ImageFilter
+from playwright.sync_api import Browser
+from test_browser import AXE, AXE_TAGS, browser  # noqa: F401  # browser: the module's Chromium, a fixture
+
+from newsgen.build import BuildOptions, build
+from newsgen.photos import WIDTHS
+
+VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+GEOTAG = (46.0, 12.0, 30.0)  # the Palais des Nations, as a camera writes it
+SERIAL = "SERIAL-123456"
+STORY = "2021/05/25/biden-and-putin-will-meet-in-geneva/index.html"
+
+
+def photo(width: int, height: int, seed: int = 0) -> Image.Image:
+    """Something that compresses like a photo: gradients, shapes, blur and a little noise."""
+    base = Image.linear_gradient("L").resize((width, height))
+    image = Image.merge("RGB", (base, base.rotate(90 + seed * 20).resize((width, height)),
+                                Image.new("L", (width, height), 120 + seed * 30)))
+    draw = ImageDraw.Draw(image)
+    for i in range(12):
+        x, y = (i * 397 + seed * 131) % width, (i * 211 + seed * 71) % height
+        draw.ellipse((x, y, x + width // 6, y + height // 6),
+                     fill=((i * 40) % 255, (i * 90 + seed * 50) % 255, (i * 20) % 255))
+    image = image.filter(ImageFilter.GaussianBlur(3))
+    return Image.blend(image, Image.effect_noise((width, height), 12).convert("RGB"), 0.08)
+
+
+def camera_jpeg(image: Image.Image, orientation: int | None = None, gps: bool = False) -> bytes:
+    """A JPEG as a camera writes it: maker, serial number, orientation, location."""
+    exif = Image.Exif()
+    exif[0x010F] = "CameraMaker"
+    exif[0xA431] = SERIAL
+    if orientation:
+        exif[0x0112] = orientation
+    if gps:
+        exif[0x8825] = {1: "N", 2: GEOTAG, 3: "E", 4: (6.0, 8.0, 15.0)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def sideways() -> bytes:
+    """Stored 2000×1500 with a red block at its top left, tagged 'rotate 90° clockwise to show' (6):
+    upright it is 1500×2000 with the red block at the top right."""
+    image = photo(2000, 1500, 1)
+    ImageDraw.Draw(image).rectangle((0, 0, 400, 200), fill=(255, 0, 0))
+    return camera_jpeg(image, orientation=6, gps=True)
+
+
+BODY = ("The presidents will meet. " + "Words of the story go on. " * 60
+        + '\n\n![A red block at the top right](images/rotated.jpg "Seen from the lake")\n\n'
+        + "More words of the story. " * 60 + "\n\n![The second picture](images/two.jpg)\n\n"
+        + "Yet more words. " * 60 + "\n\n![](images/three.jpg)\n")
+
+
+def photo_site(base_url: str = "https://example.org/news/", focus: str = "0.3,0.4") -> dict[str, str | bytes]:
+    return {
+        "newsgen.yaml": f"title: The Daily Test\nbase_url: {base_url}\nlanguage: en\ntimezone: Europe/Zurich\n",
+        "content/geneva.md": ("---\ntitle: \"Biden and Putin will meet in Geneva\"\ndate: 2021-05-25T14:30:00-04:00\n"
+                              "summary: \"The White House confirms the meeting.\"\ncategories: [World]\n"
+                              "image: images/lead.jpg\nimage_alt: The Palais des Nations in Geneva\n"
+                              "image_caption: The Palais des Nations, where the talks will be held.\n"
+                              f"image_credit: Jane Photographer/Agency\nimage_focus: {focus}\n---\n" + BODY),
+        "static/images/lead.jpg": camera_jpeg(photo(4000, 3000, 0), gps=True),
+        "static/images/rotated.jpg": sideways(),
+        "static/images/two.jpg": camera_jpeg(photo(1800, 1200, 2), gps=True),
+        "static/images/three.jpg": camera_jpeg(photo(1200, 900, 3)),
+    }
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    site = write_tree(tmp_path_factory.mktemp("photos"), photo_site())
+    run = run_newsgen("build", site)
+    assert run.returncode == 0, run.stderr
+    return site / "build", run
+
+
+def story(output: Path) -> lxml.html.HtmlElement:
+    return lxml.html.fromstring((output / STORY).read_bytes())
+
+
+def test_no_published_file_keeps_the_location_or_any_metadata(built: tuple[Path, object]) -> None:
+    output, _ = built
+    pictures = [p for p in output.rglob("*") if p.suffix in (".jpg", ".png", ".webp", ".avif")]
+    assert len(pictures) > 40
+    for path in pictures:
+        data = path.read_bytes()
+        assert SERIAL.encode() not in data and b"CameraMaker" not in data, path
+        with Image.open(path) as image:
+            image.load()  # every file reads back whole
+            assert not image.getexif(), path  # no EXIF at all: no GPS, no serial, no orientation left to apply
+            assert not set(image.info) & {"exif", "xmp", "XML:com.adobe.xmp", "icc_profile"}, (path, image.info.keys())
+    # and no original is published as it was: the path it had holds the stripped picture
+    with Image.open(output / "images/lead.jpg") as lead:
+        assert lead.size == (1600, 1200)
+
+
+def test_the_rotated_photo_is_upright_in_every_file(built: tuple[Path, object]) -> None:
+    output, _ = built
+    files = sorted((output / "images").glob("rotated*"))
+    assert files
+    for path in files:
+        with Image.open(path) as image:
+            rgb = image.convert("RGB")
+            width, height = rgb.size
+            assert height > width, path  # portrait once turned
+            red = rgb.getpixel((width - 1 - width // 20, height // 40))  # the block is at the top right
+            assert red[0] > 200 and red[1] < 80 and red[2] < 80, (path, red)
+
+
+def test_lead_photo_is_a_picture_with_every_width_and_format_and_its_caption(built: tuple[Path, object]) -> None:
+    output, _ = built
+    figure = story(output).xpath('//figure[@class="story-image"]')[0]
+    sources = figure.xpath(".//picture//source")
+    assert [s.get("type") for s in sources] == ["image/avif", "image/webp"]
+    img = figure.xpath(".//picture//img")[0]
+    assert img.get("fetchpriority") == "high" and img.get("loading") is None
+    assert (img.get("width"), img.get("height")) == ("1600", "1200")  # the true 4:3 of the published file
+    assert img.get("alt") == "The Palais des Nations in Geneva"
+    for srcset in [s.get("srcset") for s in sources] + [img.get("srcset")]:
+        entries = [item.rsplit(" ", 1) for item in srcset.split(", ")]
+        assert [w for _, w in entries] == [f"{w}w" for w in WIDTHS]
+        for url, width in entries:
+            assert url.startswith("/news/images/lead-")
+            with Image.open(output / url.removeprefix("/news/")) as file:
+                assert file.size == (int(width[:-1]), int(width[:-1]) * 3 // 4)
+    assert "48rem" in img.get("sizes")
+    caption = figure.xpath(".//figcaption")[0]
+    assert caption.text_content().strip() == ("The Palais des Nations, where the talks will be held. "
+                                              "Jane Photographer/Agency")
+    assert caption.xpath('.//span[@class="credit"]')[0].text == "Jane Photographer/Agency"
+
+
+def test_body_photos_are_lazy_pictures_and_a_title_makes_a_figure(built: tuple[Path, subprocess.CompletedProcess[str]]
+                                                                  ) -> None:
+    output, run = built
+    body = story(output).xpath('//div[contains(@class, "story-body")]')[0]
+    images = body.xpath(".//picture//img")
+    assert len(images) == 3
+    for img in images:
+        assert img.get("loading") == "lazy" and img.get("decoding") == "async" and img.get("width")
+    rotated = images[0]
+    assert (rotated.get("width"), rotated.get("height")) == ("1500", "2000")
+    assert rotated.get("title") is None
+    figure = next(a for a in rotated.iterancestors() if a.tag == "figure")
+    assert figure.tag == "figure" and figure.xpath(".//figcaption")[0].text == "Seen from the lake"
+    assert images[2].get("srcset").split(", ")[-1].endswith(" 1200w")  # never wider than the 1200 px original
+    # missing alt text: a warning naming the file and line
+    assert "warning: content/geneva.md:22: body: the picture 'images/three.jpg' has no alt text" in run.stderr
+
+
+def test_json_ld_crops_and_social_image_as_crawlers_read_them(built: tuple[Path, object]) -> None:
+    output, _ = built
+    url = "https://example.org/news/" + STORY.removesuffix("index.html")
+    page = (output / STORY).read_text("utf-8")
+    news = [item for item in extruct.extract(page, base_url=url, syntaxes=["json-ld"])["json-ld"]
+            if item.get("@type") == "NewsArticle"][0]
+    ratios = []
+    for image in news["image"]:
+        assert image["url"].startswith("https://example.org/news/images/lead-")
+        assert image["creditText"] == image["copyrightNotice"] == "Jane Photographer/Agency"
+        with Image.open(output / image["url"].removeprefix("https://example.org/news/")) as file:
+            assert file.size == (image["width"], image["height"]) and file.format == "JPEG"
+            assert file.width >= 1200
+            ratios.append(round(file.width / file.height, 3))
+    assert ratios == [round(16 / 9, 3), round(4 / 3, 3), 1.0]
+    og = dict(extruct.extract(page, base_url=url, syntaxes=["opengraph"])["opengraph"][0]["properties"])
+    assert og["og:image"].startswith("https://example.org/news/images/lead-") and og["og:image"].endswith("-og.jpg")
+    assert (og["og:image:width"], og["og:image:height"]) == ("1200", "630")
+    with Image.open(output / og["og:image"].removeprefix("https://example.org/news/")) as file:
+        assert file.size == (1200, 630) and file.format == "JPEG"
+    twitter = lxml.html.fromstring(page).xpath('//meta[@name="twitter:image"]')[0].get("content")
+    assert twitter == og["og:image"]
+    assert not list(output.rglob("card.png"))  # the article's own photo, not the drawn text card
+
+
+def test_focus_moves_the_crops(tmp_path: Path) -> None:
+    """The square crop of a 4:3 photo centred at x=0.1 starts at the left edge; at 0.9 it ends at the right."""
+    crops = {}
+    for focus in ("0.1,0.5", "0.9,0.5"):
+        site = write_tree(tmp_path / focus, photo_site(focus=focus))
+        assert run_newsgen("build", site, "-q").returncode == 0
+        square = next((site / "build/images").glob("lead-*-1x1.jpg"))
+        with Image.open(square) as image, Image.open(site / "static/images/lead.jpg") as original:
+            left = original.convert("RGB").crop((0, 0, 3000, 3000)).resize((1200, 1200))
+            right = original.convert("RGB").crop((1000, 0, 4000, 3000)).resize((1200, 1200))
+            pixel = image.convert("RGB").getpixel((600, 600))
+            crops[focus] = (_near(pixel, left.getpixel((600, 600))), _near(pixel, right.getpixel((600, 600))))
+    assert crops == {"0.1,0.5": (True, False), "0.9,0.5": (False, True)}
+
+
+def _near(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    return all(abs(x - y) < 24 for x, y in zip(a, b))
+
+
+# --- cost: nothing encoded twice ---------------------------------------------------------------------
+def test_an_unchanged_photo_is_not_encoded_again_and_an_edited_one_updates_its_page(tmp_path: Path) -> None:
+    site = write_tree(tmp_path / "site", photo_site())
+    first = build(site)
+    assert first.photos == 4
+    again = build(site)
+    assert again.photos == 0 and again.written == 0
+    # an article edit that leaves the pictures alone: no encode either
+    path = site / "content/geneva.md"
+    path.write_text(path.read_text("utf-8").replace("The presidents will meet.", "The two presidents will meet."))
+    edited = build(site)
+    assert edited.photos == 0 and edited.rendered >= 1
+    # a new picture under the same name: encoded, and the page names its new files
+    (site / "static/images/two.jpg").write_bytes(camera_jpeg(photo(1000, 1000, 5)))
+    before = (site / "build" / STORY).read_text("utf-8")
+    swapped = build(site)
+    assert swapped.photos == 1
+    page = (site / "build" / STORY).read_text("utf-8")
+    assert page != before and 'width="1000" height="1000"' in page
+    clean = build(site, BuildOptions(output=tmp_path / "clean", cache=False))
+    assert clean.photos == 4
+    assert build_files(site / "build") == build_files(tmp_path / "clean")
+
+
+# --- bad files: a clear error with the article's file:line, exit 1, the previous build untouched --------
+def _truncated() -> bytes:
+    return camera_jpeg(photo(800, 600, 4))[:5000]
+
+
+def _bomb() -> bytes:
+    out = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(out, "PNG")  # 400 Mpx of one colour: tiny on disk
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("missing", None, "points at no file of the site"),
+    ("not an image", b"<html>not a picture</html>", "is not a picture newsgen can read"),
+    ("truncated", _truncated(), "cannot be read"),
+    ("decompression bomb", _bomb(), "has too many pixels"),
+])
+def test_a_bad_photo_stops_the_build_and_names_the_article(tmp_path: Path, name: str, data: bytes | None,
+                                                           message: str) -> None:
+    site = write_tree(tmp_path / "site", photo_site())
+    assert run_newsgen("build", site, "-q").returncode == 0
+    before = build_files(site / "build")
+    if data is None:
+        (site / "static/images/two.jpg").unlink()
+    else:
+        (site / "static/images/two.jpg").write_bytes(data)
+    run = run_newsgen("build", site)
+    assert run.returncode == 1, run.stderr
+    assert "content/geneva.md:" in run.stderr and message in run.stderr, run.stderr
+    line = run.stderr.split("content/geneva.md:")[1].split(":")[0]
+    text = (site / "content/geneva.md").read_text("utf-8").splitlines()
+    assert "images/two.jpg" in text[int(line) - 1]  # the line that shows the picture
+    assert build_files(site / "build") == before
