@@ -16,7 +16,7 @@ from pathlib import Path
 import extruct
 import lxml.html
 import pytest
-from conftest import REPO, _QuietHandler, build_files, run_newsgen, write_tree
+from conftest import ARTIFACTS, REPO, _QuietHandler, build_files, run_newsgen, write_tree
 from PIL import Image, ImageDraw, ImageFilter
 from playwright.sync_api import Browser
 from test_browser import AXE, AXE_TAGS, browser  # noqa: F401  # browser: the module's Chromium, a fixture
@@ -270,3 +270,145 @@ def test_a_bad_photo_stops_the_build_and_names_the_article(tmp_path: Path, name:
     text = (site / "content/geneva.md").read_text("utf-8").splitlines()
     assert "images/two.jpg" in text[int(line) - 1]  # the line that shows the picture
     assert build_files(site / "build") == before
+
+
+# --- the default site in Chromium: Lighthouse, weight, vnu, axe, a look at the rotated photo -------------
+GENEVA = "2021/05/25/biden-putin-geneva-summit/"
+
+
+def default_site_with_photos(base_url: str) -> dict[str, str | bytes]:
+    """The repository's own site with a 4000×3000 camera photo leading the Geneva article and three in its
+    body (one stored sideways, with its location), as a newsroom publishes it."""
+    name = "content/2021-05-25-biden-putin-geneva-summit.md"
+    config = (REPO / "newsgen.yaml").read_text("utf-8").replace("base_url: https://example.org/", f"base_url: {base_url}")
+    lines = (REPO / name).read_text("utf-8").split("\n")
+    head_end = lines.index("---", 1)
+    head = lines[:head_end] + ["image: images/geneva.jpg", "image_alt: The Palais des Nations in Geneva",
+                               "image_caption: The Palais des Nations, where the two presidents will meet.",
+                               "image_credit: Jane Photographer/Agency"]
+    paragraphs = "\n".join(lines[head_end + 1:]).split("\n\n")
+    body = "\n\n".join(paragraphs[:3] + ['![A red block at the top right](images/lake.jpg "The lake shore in Geneva")']
+                       + paragraphs[3:6] + ["![The Kremlin seen from the river](images/kremlin.jpg)"]
+                       + paragraphs[6:9] + ['![The White House in spring](images/white-house.jpg "Washington")']
+                       + paragraphs[9:])
+    return {
+        "newsgen.yaml": config,
+        name: "\n".join(head + ["---"]) + "\n" + body,
+        "static/images/geneva.jpg": camera_jpeg(photo(4000, 3000, 0), gps=True),
+        "static/images/lake.jpg": sideways(),
+        "static/images/kremlin.jpg": camera_jpeg(photo(3000, 2000, 2), gps=True),
+        "static/images/white-house.jpg": camera_jpeg(photo(2400, 1600, 3)),
+    }
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The default site with photos built for and served at http://127.0.0.1:PORT/news/."""
+    root = tmp_path_factory.mktemp("served")
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/news/"
+    site = write_tree(tmp_path_factory.mktemp("default"), default_site_with_photos(base))
+    run = run_newsgen("build", site, "-o", root / "news", "-q")
+    assert run.returncode == 0, run.stderr
+    yield base
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.browser
+def test_a_390px_phone_gets_the_article_with_all_its_pictures_in_250_kb(browser: Browser, served: str) -> None:  # noqa: F811
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True)
+    page = context.new_page()
+    page.goto(served + GENEVA, wait_until="load")
+    # scroll down the page, as a reader does, so every lazy picture loads
+    for _ in range(40):
+        page.mouse.wheel(0, 600)
+        page.wait_for_timeout(60)
+    page.wait_for_load_state("networkidle")
+    loaded = page.evaluate("""() => Array.from(document.images).map(i => [i.currentSrc, i.complete, i.naturalWidth])""")
+    assert len(loaded) == 4 and all(done and width for _, done, width in loaded), loaded
+    assert all(src.endswith(".avif") for src, _, _ in loaded), loaded  # Chromium takes the AVIF source
+    total = page.evaluate("""() => performance.getEntriesByType('navigation')[0].transferSize
+        + performance.getEntriesByType('resource').reduce((sum, r) => sum + r.transferSize, 0)""")
+    print(f"transferred on a 390 px phone at 3x: {total / 1000:.1f} kB; pictures: {loaded}")
+    assert total <= 250_000, total
+    context.close()
+
+
+@pytest.mark.browser
+def test_the_rotated_photo_shows_upright_in_chromium(browser: Browser, served: str) -> None:  # noqa: F811
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(served + GENEVA, wait_until="load")
+    picture = page.locator('img[alt="A red block at the top right"]')
+    picture.scroll_into_view_if_needed()
+    page.wait_for_function("""() => document.querySelector('img[alt="A red block at the top right"]').complete
+                              && document.querySelector('img[alt="A red block at the top right"]').naturalWidth > 0""")
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "photos-rotated.png"
+    picture.screenshot(path=str(shot))
+    with Image.open(shot) as image:
+        rgb = image.convert("RGB")
+        assert rgb.height > rgb.width  # portrait, as the camera meant it
+        top_right = rgb.getpixel((rgb.width - 1 - rgb.width // 20, rgb.height // 40))
+        top_left = rgb.getpixel((rgb.width // 20, rgb.height // 40))
+        assert _red(top_right) and not _red(top_left), (top_right, top_left)
+
+
+def _red(pixel: tuple[int, ...]) -> bool:
+    return pixel[0] > 200 and pixel[1] < 80 and pixel[2] < 80
+
+
+@pytest.mark.browser
+def test_axe_finds_no_violations_on_the_article_with_photos(browser: Browser, served: str) -> None:  # noqa: F811
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    page.goto(served + GENEVA, wait_until="load")
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        """async tags => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations
+             .map(v => `${v.id}: ${v.help} -> ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)""", AXE_TAGS)
+    assert violations == []
+
+
+@pytest.mark.validator
+def test_nu_html_checker_reports_no_errors_on_the_article_with_photos(tmp_path: Path) -> None:
+    site = write_tree(tmp_path / "site", default_site_with_photos("https://example.org/news/"))
+    assert run_newsgen("build", site, "-q").returncode == 0
+    pages = [site / "build" / GENEVA / "index.html", site / "build/index.html"]
+    run = subprocess.run(["java", "-jar", str(VNU), "--format", "json", "--skip-non-html", *map(str, pages)],
+                         capture_output=True, text=True, timeout=600)
+    errors = [m for m in json.loads(run.stderr)["messages"] if m["type"] in ("error", "non-document-error")]
+    assert errors == [], json.dumps(errors, indent=1)[:4000]
+
+
+@pytest.mark.validator
+def test_lighthouse_mobile_scores_100_on_the_article_with_photos(served: str) -> None:
+    sys.path.insert(0, str(REPO / "tools"))
+    from audit import CATEGORIES, lighthouse, shortfalls
+
+    found = lighthouse(served + GENEVA)
+    scores = {key: round((found["categories"][key]["score"] or 0) * 100) for key in CATEGORIES}
+    below = {audit["id"]: audit.get("displayValue", audit["score"]) for key in CATEGORIES
+             for audit in shortfalls(found, key)}
+    weight = found["audits"]["total-byte-weight"]["numericValue"]
+    print(f"Lighthouse mobile {scores}; total byte weight {weight / 1000:.1f} kB;"
+          f" LCP {found['audits']['largest-contentful-paint']['displayValue']}")
+    assert scores == dict.fromkeys(CATEGORIES, 100), (scores, below)
+
+
+def test_a_damaged_photo_memo_costs_one_clean_build(tmp_path: Path) -> None:
+    from newsgen.cache import cache_dir
+
+    site = write_tree(tmp_path / "site", photo_site())
+    build(site)
+    expected = build_files(site / "build")
+    memo = next(cache_dir(site / "build").glob("photos.json"))
+    data = memo.read_bytes()
+    memo.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    (site / "content/geneva.md").write_text((site / "content/geneva.md").read_text("utf-8") + "\nOne more line.\n")
+    result = build(site)
+    assert len(result.notes) == 1 and "could not be read" in result.notes[0], result.notes
+    clean = build(site, BuildOptions(output=tmp_path / "clean", cache=False))
+    assert clean.photos == 4
+    assert build_files(site / "build") == build_files(tmp_path / "clean") != expected

@@ -27,7 +27,7 @@ import jinja2
 from . import __version__
 from . import config as config_module
 from .background import Background, forks, start_method
-from .cache import (BuildMemo, Cache, PageDigests, Uncacheable, cache_dir, code_digest, files_digest, hash_parts,
+from .cache import (PHOTO_MEMO, BuildMemo, Cache, PageDigests, Uncacheable, cache_dir, code_digest, files_digest, hash_parts,
                     template_digest)
 from .config import SiteConfig
 from .content import SourceArticle, draft_date, find_sources, parse_article
@@ -44,7 +44,7 @@ from .render import TEMPLATES_DIR, THEME_DIR, Renderer
 from .search import IndexMemo, documents, index_digest, make_index
 from .sitedir import require_site
 from .taxonomy import Taxonomy, load_taxonomy
-from .write import Stat, Staging, check_output_dir, digest
+from .write import Stat, Staging, check_output_dir, digest, read_regular, seal, unseal
 
 STATIC_DIR = "static"
 # Below this many items a step runs in this process: starting workers costs more than it saves.
@@ -464,18 +464,27 @@ class PhotoMemo:
 
     salt: str = ""  # newsgen's version and code: files another version made are made again
     entries: dict[str, tuple[Photo, dict[str, str]]] = field(default_factory=dict)
-    NAME = "photos.json"
+    NAME = PHOTO_MEMO
 
     @classmethod
     def read(cls, folder: Path, salt: str) -> PhotoMemo:
+        """The memo the last build left; none is an empty memo. Sealed like every cache file: one that
+        exists but is damaged raises CacheUnreadable, and the build starts again from a cleared cache."""
+        path = folder / cls.NAME
         try:
-            raw = json.loads((folder / cls.NAME).read_text("utf-8"))
+            data, _ = read_regular(path)
+        except FileNotFoundError:
+            return cls(salt)
+        except OSError as exc:
+            raise CacheUnreadable(f"{path}: {exc.strerror or exc}") from None
+        try:
+            raw = json.loads(unseal(data))
             if raw["salt"] != salt:
-                return cls(salt)
-            return cls(salt, {key: (Photo(*value["photo"]), dict(value["files"]))
+                return cls(salt)  # another newsgen's: its files are made again
+            return cls(salt, {str(key): (Photo(*value["photo"]), {str(p): str(sha) for p, sha in value["files"].items()})
                               for key, value in raw["entries"].items()})
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
-            return cls(salt)  # none, or damaged: the photos are encoded again
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise CacheUnreadable(f"{path}: {exc}") from None
 
     def files(self, jobs: list[Job]) -> dict[str, str] | None:
         """Every job's files, when all are known."""
@@ -490,13 +499,12 @@ class PhotoMemo:
         keep = {job.key for job in jobs}
         data = {"salt": self.salt, "entries": {key: {"photo": dataclasses.astuple(photo), "files": files}
                                                for key, (photo, files) in sorted(self.entries.items()) if key in keep}}
-        temporary = folder / f"{self.NAME}.tmp"
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            temporary.write_text(json.dumps(data), "utf-8")
-            os.replace(temporary, folder / self.NAME)
-        except OSError:
-            pass  # a cache that cannot be written costs the next build its encodes, never this build
+        if not jobs and not self.entries:
+            return  # a site without photos keeps no memo of them
+        temporary = folder / f".{self.NAME}.{os.getpid()}"
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(seal(json.dumps(data).encode()))
+        os.replace(temporary, folder / self.NAME)
 
 
 @dataclass
@@ -540,8 +548,9 @@ def _stage_photos(site_dir: Path, site: Site, statics: dict[str, Path], jobs: li
     method = start_method()
     # an encode is some 2 s of CPU: a worker pays for itself from two photos
     workers = min(options.jobs or os.cpu_count() or 1, len(todo)) if len(todo) > 1 else 1
-    for index, value in _run(_Encode(site_dir, statics, jobs), todo, workers, method, "pictures", options.progress,
-                            chunk_size=1):  # one photo's files at a time in flight: megabytes, not a site's worth
+    encoded = _run(_Encode(site_dir, statics, jobs), todo, workers, method, "pictures", options.progress,
+                   chunk_size=1) if todo else ()  # one photo's files at a time in flight: megabytes, not a site's worth
+    for index, value in encoded:
         job = jobs[index]
         if isinstance(value, str):
             problems.append(photo_problem(job.path, value, users))
