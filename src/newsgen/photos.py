@@ -211,7 +211,7 @@ def encode(path: str, data: bytes, focuses: Iterable[tuple[float, float]] = ()) 
     current = image
     for width in reversed(photo.widths):  # each from the next larger: cheaper, and as sharp at these steps
         if width != current.width:
-            current = current.resize(photo.size(width), Image.Resampling.LANCZOS)
+            current = current.resize(photo.size(width), Image.Resampling.LANCZOS, reducing_gap=2.0)
         for fmt in ("avif", "webp", photo.fallback):
             files[photo.file(width, fmt)] = _save(current, fmt)
         if width == photo.widths[-1]:
@@ -224,7 +224,9 @@ def encode(path: str, data: bytes, focuses: Iterable[tuple[float, float]] = ()) 
             crop = image.crop(_box(image.width, image.height, ratio, focus)).convert("RGB")
             size = photo.crop_size(name)
             if crop.size != size:
-                crop = crop.resize(size, Image.Resampling.LANCZOS)
+                # reducing_gap: a box reduction to within 2x first, then Lanczos: a quarter of the CPU of
+                # Lanczos over a whole 3000 px crop (0.07 s -> 0.02 s), no difference to see at these sizes
+                crop = crop.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
             files[photo.crop_file(name, focus)] = _save(crop, "jpg")
     return photo, files
 
