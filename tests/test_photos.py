@@ -412,3 +412,77 @@ def test_a_damaged_photo_memo_costs_one_clean_build(tmp_path: Path) -> None:
     clean = build(site, BuildOptions(output=tmp_path / "clean", cache=False))
     assert clean.photos == 4
     assert build_files(site / "build") == build_files(tmp_path / "clean") != expected
+
+
+# --- Hugo page bundles ---------------------------------------------------------------------------------
+def bundle_site() -> dict[str, str | bytes]:
+    return {
+        "newsgen.yaml": "title: The Daily Test\nbase_url: https://example.org/news/\nlanguage: en\n"
+                        "permalink: \"{year}/{month}/{day}/{slug}/\"\n",
+        "content/posts/harbour/index.md": (
+            "---\ntitle: \"Divers search the harbour\"\ndate: 2024-03-12T09:00:00+00:00\n"
+            "image: ./harbour.jpg\nimage_alt: The harbour at dawn\n---\n"
+            "Divers went down at six.\n\n![Divers at the pier](./gallery/divers.jpg \"Divers at the pier\")\n\n"
+            "[The report](./report.pdf)\n"),
+        "content/posts/harbour/harbour.jpg": camera_jpeg(photo(2400, 1600, 1), gps=True),
+        "content/posts/harbour/gallery/divers.jpg": camera_jpeg(photo(1000, 750, 2), gps=True),
+        "content/posts/harbour/report.pdf": b"%PDF-1.4 a report\n",
+    }
+
+
+def test_a_page_bundle_is_published_beside_its_article_resized_and_stripped(tmp_path: Path) -> None:
+    site = write_tree(tmp_path / "site", bundle_site())
+    run = run_newsgen("build", site)
+    assert run.returncode == 0, run.stderr
+    out = site / "build"
+    folder = out / "2024/03/12/harbour"
+    page = lxml.html.fromstring((folder / "index.html").read_bytes())
+    lead, body = page.xpath("//picture//img")
+    assert lead.get("srcset").startswith("/news/2024/03/12/harbour/harbour-")
+    assert body.get("src").startswith("/news/2024/03/12/harbour/gallery/divers-")
+    assert (lead.get("width"), lead.get("height")) == ("1600", "1067")
+    assert (folder / "report.pdf").read_bytes() == b"%PDF-1.4 a report\n"
+    for picture in [*folder.glob("*.jpg"), *folder.glob("*.avif"), *folder.glob("gallery/*")]:
+        assert SERIAL.encode() not in picture.read_bytes(), picture
+        with Image.open(picture) as image:
+            assert not image.getexif(), picture
+    og = page.xpath('//meta[@property="og:image"]/@content')[0]
+    assert og.startswith("https://example.org/news/2024/03/12/harbour/harbour-")
+    assert not list(out.glob("content/**/*"))  # nothing published under its source folder's name
+    # a new picture in the bundle: encoded, its page made again; nothing else encoded
+    (site / "content/posts/harbour/gallery/divers.jpg").write_bytes(camera_jpeg(photo(900, 900, 3)))
+    again = build(site)
+    assert again.photos == 1
+    assert 'width="900" height="900"' in (folder / "index.html").read_text("utf-8")
+    clean = build(site, BuildOptions(output=tmp_path / "clean", cache=False))
+    assert build_files(out) == build_files(tmp_path / "clean") and clean.photos == 2
+
+
+# --- serve: the same files as build, never the original, nothing encoded on a save ------------------------
+@pytest.mark.parametrize("files", [photo_site, bundle_site], ids=["static", "bundle"])
+def test_serve_publishes_what_build_does_and_a_save_encodes_nothing(tmp_path: Path, monkeypatch, files) -> None:
+    import newsgen.live as live_module
+    from newsgen.live import LiveSite
+
+    site = write_tree(tmp_path / "site", files())
+    encoded = []
+    real = live_module.encode
+    monkeypatch.setattr(live_module, "encode", lambda *args: encoded.append(args[0]) or real(*args))
+    live = LiveSite(site, "http://127.0.0.1:8000")
+    snapshot = live.update()
+    output = tmp_path / "built"
+    build(site, BuildOptions(output=output, drafts=True, future=True, base_url="http://127.0.0.1:8000/news/",
+                             cache=False))
+    built = {path: data for path, data in build_files(output).items() if not path.startswith((".", "pagefind/"))}
+    pictures = [path for path in built if path.endswith((".jpg", ".avif", ".webp"))]
+    assert len(pictures) > 20
+    for path in pictures:
+        assert snapshot.read(path) == built[path], path
+    article = next(path for path in built if path.endswith("/index.html") and b"og:type\" content=\"article" in built[path])
+    assert snapshot.read(article).replace(b"\n", b"").startswith(built[article].replace(b"\n", b"")[:2000])
+    count = len(encoded)
+    source = next(p for p in (site / "content").rglob("*.md"))
+    source.write_text(source.read_text("utf-8").replace("Divers went down", "Divers dived").replace(
+        "The presidents will meet.", "The two presidents will meet."), "utf-8")
+    live.update([source.relative_to(site).as_posix()])
+    assert len(encoded) == count  # a save of the text: no picture encoded again

@@ -30,16 +30,16 @@ from .background import Background, forks, start_method
 from .cache import (PHOTO_MEMO, BuildMemo, Cache, PageDigests, Uncacheable, cache_dir, code_digest, files_digest, hash_parts,
                     template_digest)
 from .config import SiteConfig
-from .content import SourceArticle, draft_date, find_sources, parse_article
+from .content import SourceArticle, draft_date, find_bundle_files, find_sources, parse_article
 from .embeds import EmbedError, PosterSize, picture_size, posters_current
 from .errors import CacheUnreadable, ContentError, Problem, UsageError
 from .formats import is_hugo_project
 from .i18n import Catalog, load_catalog
 from .markup import EXCERPT_LIMIT, MarkdownRenderer, MarkupTooComplex, RenderedBody
-from .model import Site, SiteSummary, build_site, summarise, valid_between
+from .model import Site, SiteSummary, build_site, bundle_targets, summarise, valid_between
 from .photos import CENTRE, Job, Photo, PhotoError, encode, is_photo
 from .plan import Page, plan_site
-from .references import check_references, site_file
+from .references import check_references, target
 from .render import TEMPLATES_DIR, THEME_DIR, Renderer
 from .search import IndexMemo, documents, index_digest, make_index
 from .sitedir import require_site
@@ -125,6 +125,7 @@ class Inputs:
     files: list[ArticleFile]
     statics: dict[str, Path]
     catalog: Catalog  # the theme's strings: compiled into the templates, so part of their digest
+    bundles: dict[str, Path] = field(default_factory=dict)  # Hugo page bundles' files, by site-relative path
 
 
 def read_inputs(site_dir: Path, options: BuildOptions, cache: Cache | None = None) -> Inputs:
@@ -143,7 +144,8 @@ def read_inputs(site_dir: Path, options: BuildOptions, cache: Cache | None = Non
         files = scanning.result()
     if files is None:
         files = scan_articles(site_dir, config, taxonomy, cache)
-    return Inputs(config, taxonomy, now, epoch, files, static_files(site_dir), load_catalog(site_dir, config.language))
+    return Inputs(config, taxonomy, now, epoch, files, static_files(site_dir), load_catalog(site_dir, config.language),
+                  find_bundle_files(site_dir))
 
 
 def make_site(site_dir: Path, inputs: Inputs, options: BuildOptions, cache: Cache | None = None,
@@ -214,8 +216,10 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
     photo_digests = photo_sources(inputs.statics)
     static_bytes = {path: source.read_bytes() for path, source in inputs.statics.items() if path not in photo_digests}
     static_digests = {path: digest(data) for path, data in static_bytes.items()}
+    # Hugo page bundles' files: where they go depends on their article's URL, known once the model is made
+    bundle_digests = {source: file_digest(path) for source, path in inputs.bundles.items()}
     # what every digest below takes of the static files: a photo's bytes too, whose size the pages show
-    statics_key = repr(sorted((static_digests | photo_digests).items()))
+    statics_key = repr(sorted((static_digests | photo_digests | bundle_digests).items()))
     # the theme's strings are compiled into the templates (i18n.ThemeStrings): a digest of both
     templates = hash_parts(template_digest((site_dir / TEMPLATES_DIR, THEME_DIR / TEMPLATES_DIR)),
                            inputs.catalog.digest)
@@ -237,12 +241,22 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
             staging.prepare()
             site = make_site(site_dir, inputs, options, cache, result)
             result.summary = summarise(site)
+            # the published articles' bundle files join the static files, beside their pages
+            statics = dict(inputs.statics)
+            bundled = bundle_targets(site.articles, inputs.bundles)
+            for path, source in bundled.items():
+                statics[path] = inputs.bundles[source]
+                if is_photo(path):
+                    photo_digests[path] = bundle_digests[source]
+                else:
+                    static_bytes[path] = read_bytes(inputs.bundles[source])
+                    static_digests[path] = digest(static_bytes[path])
             if options.strict and site.notices:
                 raise ContentError([Problem(f"warning: {n.message} (--strict)", n.path, n.line, n.field)
                                     for n in site.notices])
             pages = plan_site(site, reference=inputs.epoch, related=cache.related(site) if cache is not None else None,
-                              others={path: f"{STATIC_DIR}/{path}" for path in inputs.statics})
-            problems = check_references(site.articles, (page.path for page in pages), inputs.statics)
+                              others={path: bundled.get(path, f"{STATIC_DIR}/{path}") for path in statics})
+            problems = check_references(site.articles, (page.path for page in pages), statics)
             if problems:
                 raise ContentError(problems)
             # Jinja folds filters applied to constants (`{{ 'feed.xml' | url }}`) into the code it compiles:
@@ -256,7 +270,7 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
             photo_files = photo_memo.files(jobs)
             # Pages may read static files while rendering (a picture's size, say): they are inputs too.
             known = _known_pages(pages, renderer, templates, f"{salt}|{statics_key}", cache)
-            result.pages_by_kind, result.static_files = Counter(page.kind for page in pages), len(inputs.statics)
+            result.pages_by_kind, result.static_files = Counter(page.kind for page in pages), len(statics)
             valid = valid_between(site, inputs.now)
             saving = None
             # The search index, made again only when an article's document differs (search.py).
@@ -277,8 +291,8 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
                 cache.pages = {key: sha for key, sha in known if key and sha}  # type: ignore[misc,union-attr]
             else:
                 staging.open_tree()
-                renderer.photos = _stage_photos(site_dir, site, inputs.statics, jobs, photo_memo, staging, options,
-                                                result)
+                renderer.photos = _stage_photos(site_dir, site, statics, jobs, photo_memo, staging, options,
+                                                result, bundled)
                 problems = _render_all(pages, known, renderer, staging, cache, options, result, site_dir, bytecode)
                 if problems:
                     raise ContentError(problems)
@@ -421,19 +435,20 @@ def _run(work: _Work, items: Sequence[object], workers: int, method: str,
 # --- photos: resized, cropped, stripped (photos.py) -----------------------------------------------
 def photo_sources(statics: dict[str, Path]) -> dict[str, str]:
     """The static files that are photos -> the sha256 of their bytes."""
-    found = {}
-    for path, source in statics.items():
-        if is_photo(path):
-            with open(source, "rb") as handle:
-                found[path] = hashlib.file_digest(handle, "sha256").hexdigest()
-    return found
+    return {path: file_digest(source) for path, source in statics.items() if is_photo(path)}
+
+
+def file_digest(path: Path) -> str:
+    """A file's sha256, read in pieces: a photo is megabytes, and a build never holds them all at once."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def photo_jobs(site: Site, digests: dict[str, str]) -> list[Job]:
     """Every photo to publish, with the crop centres of the articles that lead with it, in path order."""
     focuses: dict[str, set[tuple[float, float]]] = {path: set() for path in digests}
     for article in site.articles:
-        path = site_file(article.image) if article.image and "://" not in article.image else None
+        path = target(article, article.image) if article.image and "://" not in article.image else None
         if path in focuses:
             focuses[path].add(article.image_focus or CENTRE)
     return [Job(path, digests[path], tuple(sorted(focuses[path]))) for path in sorted(digests)]
@@ -444,17 +459,19 @@ def photo_users(site: Site) -> dict[str, Problem]:
     found: dict[str, Problem] = {}
     for article in site.articles:
         for reference in article.references:
-            path = site_file(reference.url)
+            path = target(article, reference.url)
             if path is not None and path not in found:
                 found[path] = Problem("", article.source, reference.line, reference.field)
     return found
 
 
-def photo_problem(path: str, message: str, users: dict[str, Problem]) -> Problem:
+def photo_problem(path: str, message: str, users: dict[str, Problem], names: dict[str, str] | None = None) -> Problem:
+    """`names`: the site-relative file of a published path that is not static/'s (a page bundle's)."""
+    name = (names or {}).get(path, f"{STATIC_DIR}/{path}")
     user = users.get(path)
     if user is None:
-        return Problem(f"{STATIC_DIR}/{path} {message}", f"{STATIC_DIR}/{path}")
-    return Problem(f"{STATIC_DIR}/{path} {message}", user.path, user.line, user.field)
+        return Problem(f"{name} {message}", name)
+    return Problem(f"{name} {message}", user.path, user.line, user.field)
 
 
 @dataclass
@@ -530,7 +547,8 @@ class _Encode(_Work):
 
 
 def _stage_photos(site_dir: Path, site: Site, statics: dict[str, Path], jobs: list[Job], memo: PhotoMemo,
-                  staging: Staging, options: BuildOptions, result: BuildResult) -> dict[str, Photo]:
+                  staging: Staging, options: BuildOptions, result: BuildResult,
+                  names: dict[str, str]) -> dict[str, Photo]:
     """Every photo's files staged: linked from the previous build when the memo knows the job and the staging
     folder still has those bytes, else encoded (in worker processes when there are many). Raises ContentError
     naming the article that shows a picture that cannot be published."""
@@ -553,7 +571,7 @@ def _stage_photos(site_dir: Path, site: Site, statics: dict[str, Path], jobs: li
     for index, value in encoded:
         job = jobs[index]
         if isinstance(value, str):
-            problems.append(photo_problem(job.path, value, users))
+            problems.append(photo_problem(job.path, value, users, names))
             continue
         photo, files = value
         photos[job.path] = photo

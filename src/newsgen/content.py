@@ -506,6 +506,49 @@ def _markdown_files(root: Path, site_dir: Path) -> list[Path]:
     return [path for _, path in sorted(found)]
 
 
+def bundle_folder(source: str) -> str | None:
+    """The folder of a Hugo page bundle (`content/posts/harbour/` for content/posts/harbour/index.md), or None."""
+    folder, _, name = source.rpartition("/")
+    stem, dot, suffix = name.rpartition(".")
+    return folder + "/" if folder and stem == "index" and f"{dot}{suffix}".lower() in MARKDOWN_SUFFIXES else None
+
+
+def find_bundle_files(site_dir: Path) -> dict[str, Path]:
+    """The files of Hugo page bundles: everything but Markdown beside a content/**/index.md, in its folder and
+    the folders below that hold no index.md of their own, by site-relative path, in sorted order. Hidden names
+    and links are skipped, as find_sources skips them."""
+    root = site_dir / CONTENT_DIR
+    found: dict[str, Path] = {}
+    if not root.is_dir():
+        return found
+
+    def index_in(folder: Path) -> bool:
+        return any((folder / f"index{suffix}").is_file() for suffix in MARKDOWN_SUFFIXES)
+
+    def collect(folder: Path, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.name.startswith(".") or entry.is_symlink():
+                    continue
+                if entry.is_dir():
+                    if not index_in(folder / entry.name):
+                        collect(folder / entry.name, f"{prefix}{entry.name}/")
+                elif entry.is_file() and os.path.splitext(entry.name)[1].lower() not in MARKDOWN_SUFFIXES:
+                    found[f"{prefix}{entry.name}"] = folder / entry.name
+
+    def visit(folder: Path, prefix: str) -> None:
+        if index_in(folder):
+            collect(folder, prefix)
+            return
+        with os.scandir(folder) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False):
+                    visit(folder / entry.name, f"{prefix}{entry.name}/")
+
+    visit(root, f"{CONTENT_DIR}/")
+    return found
+
+
 def draft_date(path: Path, source: str, zone: ZoneInfo) -> str | None:
     """Jekyll drafts carry no date; Jekyll dates them by the file's modification time."""
     if "/_drafts/" not in f"/{source}":

@@ -38,11 +38,12 @@ from . import config as config_module
 from .build import (STATIC_DIR, ArticleValue, BuildOptions, load_articles, markdown_renderer, parse_source, read_source,
                     photo_jobs, photo_problem, photo_users, source_date_epoch, static_files)
 from .config import SiteConfig
-from .content import SourceArticle, find_sources
+from .content import SourceArticle, find_bundle_files, find_sources
 from .errors import ContentError, NewsgenError, Problem
 from .formats import is_hugo_project
 from .markup import MarkdownRenderer
-from .model import Article, Redirect, Site, Term, build_site
+from .formats import MARKDOWN_SUFFIXES
+from .model import Article, Redirect, Site, Term, build_site, bundle_targets
 from .photos import Photo, PhotoError, encode, is_photo
 from .plan import Feed, Page, check_collisions, plan_site
 from .references import check_references
@@ -263,6 +264,8 @@ class LiveSite:
     _encoded: dict[str, tuple[Photo, dict[str, bytes]]] = field(default_factory=dict)
     _photo_digests: tuple[dict[str, bytes] | None, dict[str, str]] = (None, {})
     _published: tuple[object, dict[str, bytes], dict[str, Photo]] | None = None
+    _bundle_files: dict[str, bytes] | None = None  # Hugo page bundles' files, by site-relative path
+    _with_bundles: tuple[object, dict[str, str], dict[str, bytes]] | None = None
 
     def update(self, changed: Iterable[str] | None = None, number: int | None = None) -> Snapshot:
         """The next snapshot after `changed` (site-relative paths; None: reload everything), numbered
@@ -315,7 +318,10 @@ class LiveSite:
             planned = plan_site(site, reference=reference)
             pages = {page.path: page for page in planned}
             self.last_kind = "load" if settings else "model"
-        statics, photos = self._publish_photos(site, raw_statics)
+        if settings or self._bundle_files is None or any(
+                path.startswith("content/") and not path.lower().endswith(MARKDOWN_SUFFIXES) for path in changed):
+            self._load_bundles()
+        statics, photos = self._publish_photos(site, self._add_bundles(site, raw_statics))
         if patched is None or statics is not (old.statics if old else None):
             check_collisions(list(pages.values()), {path: f"{STATIC_DIR}/{path}" for path in statics})
         problems = check_references(site.articles, pages, statics)
@@ -401,6 +407,27 @@ class LiveSite:
         site_static = (self.site_dir / STATIC_DIR).resolve()
         self._site_statics = frozenset(path for path, source in found.items()
                                        if source.resolve().is_relative_to(site_static))
+
+    def _load_bundles(self) -> None:
+        try:
+            self._bundle_files = {source: path.read_bytes() for source, path in find_bundle_files(self.site_dir).items()}
+        except OSError as exc:  # removed while we read, say: the next scan brings the change
+            raise ContentError(Problem(f"cannot read: {exc.strerror}", exc.filename)) from None
+
+    def _add_bundles(self, site: Site, statics: dict[str, bytes]) -> dict[str, bytes]:
+        """The static files with the published articles' page bundles beside their pages, as `newsgen build`
+        publishes them; the same dict while neither changes."""
+        files = self._bundle_files or {}
+        if not files:
+            return statics
+        targets = bundle_targets(site.articles, files)
+        known = self._with_bundles
+        if known is not None and known[0] is statics and known[1] == targets and all(
+                known[2][path] is files[source] for path, source in targets.items()):
+            return known[2]
+        merged = {**statics, **{path: files[source] for path, source in targets.items()}}
+        self._with_bundles = (statics, targets, merged)
+        return merged
 
     def _publish_photos(self, site: Site, statics: dict[str, bytes]) -> tuple[dict[str, bytes], dict[str, Photo]]:
         """The static files as `newsgen build` publishes them: each photo replaced by its resized, stripped

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import posixpath
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from .config import SiteConfig
-from .content import Correction, Moment, SourceArticle
+from .content import Correction, Moment, SourceArticle, bundle_folder
 from .embeds import Embed
 from .errors import Problem
 from .formats import KEPT_IN_EXTRA
@@ -440,3 +442,22 @@ def _redirects(articles: list[Article], terms: tuple[Term, ...], taxonomy: Taxon
             if term and old_url != term.url:
                 found.append(Redirect(old_url, term.url, term.name, f"taxonomies.yaml ({old} -> {spec.name})"))
     return tuple(found)
+
+
+def bundle_targets(articles: Iterable[Article], bundles: Iterable[str]) -> dict[str, str]:
+    """Where each file of a published article's Hugo page bundle goes: beside the article's page, as Hugo
+    publishes it (content/posts/harbour/photo.jpg -> 2024/03/12/harbour/photo.jpg). Build-folder path -> source."""
+    folders = {}
+    for article in articles:
+        folder = bundle_folder(article.source)
+        if folder is not None:
+            folders[folder] = article.url if article.url.endswith("/") else posixpath.dirname(article.url) + "/"
+    found = {}
+    for source in bundles:
+        parts = source.split("/")
+        for depth in range(len(parts) - 1, 0, -1):  # the nearest bundle above it
+            folder = "/".join(parts[:depth]) + "/"
+            if folder in folders:
+                found[(folders[folder] + source[len(folder):]).lstrip("/")] = source
+                break
+    return found

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import html
 import io
+import posixpath
 import re
 import warnings
 from collections.abc import Iterable, Mapping
@@ -259,18 +260,24 @@ def picture_markup(photo: Photo, url: callable, attributes: Mapping[str, str], s
 
 
 def body_pictures(body: str, photos: Mapping[str, Photo], base_path: str, url: callable,  # type: ignore[valid-type]
-                  sizes: str) -> str:
-    """Every <img> of a rendered body whose src is a photo of the site, as a <picture>."""
-    if "<img" not in body:
+                  sizes: str, page_url: str = "") -> str:
+    """Every <img> of a rendered body whose src is a photo of the site, as a <picture>. `page_url`: the
+    page's site-relative URL, which `./x.jpg` (a page bundle's picture) is read from."""
+    if "<img" not in body or not photos:
         return body
     prefix = base_path.rstrip("/") + "/"
+    folder = page_url if page_url.endswith("/") else posixpath.dirname(page_url) + "/"
 
     def replace(match: re.Match[str]) -> str:
         attributes = {name: html.unescape(value or "") for name, value in _ATTRIBUTE.findall(match.group(1))}
         src = attributes.get("src", "")
-        if not src.startswith(prefix):
+        if src.startswith(("./", "../")):
+            path = posixpath.normpath(posixpath.join("/" + folder, src)).lstrip("/")
+        elif src.startswith(prefix):
+            path = src[len(prefix):]
+        else:
             return match.group(0)
-        photo = photos.get(src[len(prefix):])
+        photo = photos.get(path)
         if photo is None:
             return match.group(0)
         return picture_markup(photo, url, attributes, sizes, lead=False)

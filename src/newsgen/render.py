@@ -23,6 +23,7 @@ from .i18n import (Catalog, LocalFormats, ThemeStrings, is_rtl, language_name, l
 from .model import Article, Site
 from .photos import CENTRE, CROPS, Photo, body_pictures, picture_markup
 from .plan import Feed, Page
+from .references import target
 from .urls import relative_links
 
 THEME_DIR = Path(__file__).parent / "theme"
@@ -193,7 +194,8 @@ class Renderer:
                 "language": article.language,
             }
             if article.image:
-                item["image"] = self.abs_image(article.image)
+                item["image"] = self.abs_image(target(article, article.image) or "" if "://" not in article.image
+                                               else article.image)
             items.append(item)
         return {
             "version": "https://jsonfeed.org/version/1.1",
@@ -212,30 +214,36 @@ class Renderer:
         return self.abs_url(image.lstrip("/"))
 
     # --- photos -----------------------------------------------------------------------------------
-    def photo(self, image: str) -> Photo | None:
-        return self.photos.get(image.lstrip("/")) if image and "://" not in image else None
+    def photo(self, article: Article) -> Photo | None:
+        """The article's own picture, when it is a photo of the site (`./x.jpg`: of its page bundle)."""
+        image = article.image
+        if not image or "://" in image or not self.photos:
+            return None
+        path = target(article, image)
+        return self.photos.get(path) if path is not None else None
 
-    def pictures(self, body: str) -> Markup:
+    def pictures(self, body: str, article: Article | None = None) -> Markup:
         """A body's pictures of the site as <picture>s sized for the column."""
-        return Markup(body_pictures(body, self.photos, self.config.base_path, self.url, BODY_SIZES))
+        return Markup(body_pictures(body, self.photos, self.config.base_path, self.url, BODY_SIZES,
+                                    article.url if article is not None else ""))
 
     def lead_picture(self, article: Article, lead: bool = True) -> Markup | None:
         """The article's own picture as a <picture>; None when it is remote (or not a photo)."""
-        photo = self.photo(article.image)
+        photo = self.photo(article)
         if photo is None:
             return None
         return Markup(picture_markup(photo, self.url, {"alt": article.image_alt}, LEAD_SIZES, lead=lead))
 
     def social_image(self, article: Article) -> tuple[str, tuple[int, int]] | None:
         """og:image: the 1200×630 crop of the article's photo, with its size."""
-        photo = self.photo(article.image)
+        photo = self.photo(article)
         if photo is None:
             return None
         return self.abs_url(photo.crop_file("og", article.image_focus or CENTRE)), photo.crop_size("og")
 
     def image_objects(self, article: Article) -> list[Any]:
         """JSON-LD `image`: the 16:9, 4:3 and 1:1 crops Google asks of articles, credited when a credit is given."""
-        photo = self.photo(article.image)
+        photo = self.photo(article)
         if photo is None:
             return [self.abs_image(article.image)]
         found = []
