@@ -160,7 +160,7 @@ def upright(data: bytes):  # type: ignore[no-untyped-def]  # -> PIL.Image.Image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise PhotoError(f"has too many pixels to be a photo ({exc})") from None
     except (OSError, SyntaxError, ValueError) as exc:  # truncated, corrupt
-        raise PhotoError(f"cannot be read: {exc} (is the file complete?)") from None
+        raise PhotoError(f"cannot be read: {exc}; is the file complete?") from None
     # a library, not our own table of the eight orientations
     image = ImageOps.exif_transpose(image)
     icc = image.info.get("icc_profile")
