@@ -486,3 +486,16 @@ def test_serve_publishes_what_build_does_and_a_save_encodes_nothing(tmp_path: Pa
         "The presidents will meet.", "The two presidents will meet."), "utf-8")
     live.update([source.relative_to(site).as_posix()])
     assert len(encoded) == count  # a save of the text: no picture encoded again
+
+
+def test_relative_urls_reach_every_picture_from_disk(tmp_path: Path) -> None:
+    files = photo_site()
+    files["newsgen.yaml"] += "relative_urls: true\n"
+    site = write_tree(tmp_path / "site", files)
+    assert run_newsgen("build", site, "-q").returncode == 0
+    page = site / "build" / STORY
+    doc = lxml.html.fromstring(page.read_bytes())
+    urls = [c.strip().split(" ")[0] for s in doc.xpath("//@srcset") for c in s.split(",")] + doc.xpath("//img/@src")
+    assert len(urls) > 40
+    for url in urls:
+        assert not url.startswith("/") and (page.parent / url).resolve().is_file(), url
