@@ -14,7 +14,7 @@ import io
 import posixpath
 import re
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 # Published widths. The theme's widest picture is the lead photo at 48rem (768 CSS px, README "The
@@ -93,7 +93,7 @@ class Photo:
     def file(self, width: int, fmt: str) -> str:
         return f"{self._stem()}-{self.key}-{width}.{fmt}"
 
-    def srcset(self, fmt: str, url: callable) -> str:  # type: ignore[valid-type]
+    def srcset(self, fmt: str, url: Callable[[str], str]) -> str:
         return ", ".join(f"{url(self.file(w, fmt))} {w}w" for w in self.widths)
 
     def crop_size(self, name: str) -> tuple[int, int]:
@@ -237,7 +237,7 @@ _IMG = re.compile(r"<img\b([^>]*?)\s*/?>")
 _ATTRIBUTE = re.compile(r'([^\s=/]+)(?:="([^"]*)")?')
 
 
-def picture_markup(photo: Photo, url: callable, attributes: Mapping[str, str], sizes: str,  # type: ignore[valid-type]
+def picture_markup(photo: Photo, url: Callable[[str], str], attributes: Mapping[str, str], sizes: str,
                    lead: bool) -> str:
     """<picture> with AVIF and WebP sources and an <img> that keeps every attribute it was given
     (class, alt, title…): an embed poster's `class="embed-poster"` is what its CSS finds."""
@@ -259,7 +259,7 @@ def picture_markup(photo: Photo, url: callable, attributes: Mapping[str, str], s
     return f"<picture>{sources}<img {shown}></picture>"
 
 
-def body_pictures(body: str, photos: Mapping[str, Photo], base_path: str, url: callable,  # type: ignore[valid-type]
+def body_pictures(body: str, photos: Mapping[str, Photo], base_path: str, url: Callable[[str], str],
                   sizes: str, page_url: str = "") -> str:
     """Every <img> of a rendered body whose src is a photo of the site, as a <picture>. `page_url`: the
     page's site-relative URL, which `./x.jpg` (a page bundle's picture) is read from."""
