@@ -44,8 +44,13 @@ def photo(width: int, height: int, seed: int = 0) -> Image.Image:
     return Image.blend(image, Image.effect_noise((width, height), 12).convert("RGB"), 0.08)
 
 
+XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description>editing history: cropped by Jane'  \
+      b'</rdf:Description></rdf:RDF></x:xmpmeta>'
+
+
 def camera_jpeg(image: Image.Image, orientation: int | None = None, gps: bool = False) -> bytes:
-    """A JPEG as a camera writes it: maker, serial number, orientation, location."""
+    """A JPEG as a camera and an editor write it: maker, serial number, orientation, location; with the location,
+    an ICC profile and XMP editing history too."""
     exif = Image.Exif()
     exif[0x010F] = "CameraMaker"
     exif[0xA431] = SERIAL
@@ -54,7 +59,12 @@ def camera_jpeg(image: Image.Image, orientation: int | None = None, gps: bool = 
     if gps:
         exif[0x8825] = {1: "N", 2: GEOTAG, 3: "E", 4: (6.0, 8.0, 15.0)}
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=90, exif=exif.tobytes())
+    extra: dict[str, object] = {}
+    if gps:
+        from PIL import ImageCms
+
+        extra = {"icc_profile": ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes(), "xmp": XMP}
+    image.save(out, "JPEG", quality=90, exif=exif.tobytes(), **extra)
     return out.getvalue()
 
 
@@ -74,7 +84,9 @@ BODY = ("The presidents will meet. " + "Words of the story go on. " * 60
 
 def photo_site(base_url: str = "https://example.org/news/", focus: str = "0.3,0.4") -> dict[str, str | bytes]:
     return {
-        "newsgen.yaml": f"title: The Daily Test\nbase_url: {base_url}\nlanguage: en\ntimezone: Europe/Zurich\n",
+        # no search index: these sites are also built in this process, where Chromium's event loop may run
+        "newsgen.yaml": f"title: The Daily Test\nbase_url: {base_url}\nlanguage: en\ntimezone: Europe/Zurich\n"
+                        "search: false\n",
         "content/geneva.md": ("---\ntitle: \"Biden and Putin will meet in Geneva\"\ndate: 2021-05-25T14:30:00-04:00\n"
                               "summary: \"The White House confirms the meeting.\"\ncategories: [World]\n"
                               "image: images/lead.jpg\nimage_alt: The Palais des Nations in Geneva\n"
@@ -105,11 +117,14 @@ def test_no_published_file_keeps_the_location_or_any_metadata(built: tuple[Path,
     assert len(pictures) > 40
     for path in pictures:
         data = path.read_bytes()
-        assert SERIAL.encode() not in data and b"CameraMaker" not in data, path
+        assert SERIAL.encode() not in data and b"CameraMaker" not in data and b"editing history" not in data, path
         with Image.open(path) as image:
             image.load()  # every file reads back whole
             assert not image.getexif(), path  # no EXIF at all: no GPS, no serial, no orientation left to apply
             assert not set(image.info) & {"exif", "xmp", "XML:com.adobe.xmp", "icc_profile"}, (path, image.info.keys())
+    # the sources did carry all of it
+    with Image.open(built[0].parent / "static/images/lead.jpg") as source:
+        assert source.getexif().get_ifd(0x8825) and "icc_profile" in source.info and "xmp" in source.info
     # and no original is published as it was: the path it had holds the stripped picture
     with Image.open(output / "images/lead.jpg") as lead:
         assert lead.size == (1600, 1200)
@@ -418,7 +433,7 @@ def test_a_damaged_photo_memo_costs_one_clean_build(tmp_path: Path) -> None:
 def bundle_site() -> dict[str, str | bytes]:
     return {
         "newsgen.yaml": "title: The Daily Test\nbase_url: https://example.org/news/\nlanguage: en\n"
-                        "permalink: \"{year}/{month}/{day}/{slug}/\"\n",
+                        "permalink: \"{year}/{month}/{day}/{slug}/\"\nsearch: false\n",
         "content/posts/harbour/index.md": (
             "---\ntitle: \"Divers search the harbour\"\ndate: 2024-03-12T09:00:00+00:00\n"
             "image: ./harbour.jpg\nimage_alt: The harbour at dawn\n---\n"
