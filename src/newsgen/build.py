@@ -459,7 +459,7 @@ def photo_users(site: Site) -> dict[str, Problem]:
     found: dict[str, Problem] = {}
     for article in site.articles:
         for reference in article.references:
-            path = target(article, reference.url)
+            path = target(article, reference.url, reference.field)
             if path is not None and path not in found:
                 found[path] = Problem("", article.source, reference.line, reference.field)
     return found

@@ -66,14 +66,14 @@ def hint(path: str | None, written: str, files: Collection[str]) -> str:
 
 
 def _target(article: Article, reference: Reference) -> str | None:
-    return target(article, reference.url)
+    return target(article, reference.url, reference.field)
 
 
-def target(article: Article, url: str) -> str | None:
+def target(article: Article, url: str, field: str = "image") -> str | None:
     """The build-folder path a picture or link of an article asks for. Front matter and the body read paths
-    from the site root; only a path written `./x` or `../x` is read from the article's page, as browsers do
-    (a Hugo page bundle's `image: ./photo.jpg`, published beside the article)."""
-    if is_page_relative(url):
+    from the site root; only a body path written `./x` or `../x` is read from the article's page, as browsers
+    do, and in front matter `./x` (a Hugo page bundle's `image: ./photo.jpg`, published beside the article)."""
+    if is_page_relative(url) and (field == "body" or url.startswith("./")):
         page_folder = article.url if article.url.endswith("/") else posixpath.dirname(article.url) + "/"
         return site_file(posixpath.join("/" + page_folder, url))
     return site_file(url)
