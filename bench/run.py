@@ -48,6 +48,7 @@ class Measure:
     index_s: float | None = None
     index_files: int = 0
     index_mb: float = 0.0
+    photos: int | None = None  # pictures newsgen encoded in that build (its photo memo's new entries)
 
 
 class ToolFailed(Exception):
@@ -91,10 +92,23 @@ def _index_memo(output: Path) -> dict | None:
         return None
 
 
+def _photo_memo(output: Path) -> set[str]:
+    """The photo jobs newsgen's cache knows (build.py PhotoMemo: a sealed JSON file)."""
+    try:
+        data = (output.parent / f".{output.name}.newsgen-cache" / "photos.json").read_bytes()
+        return set(json.loads(data[data.index(b"{"):])["entries"])
+    except (OSError, ValueError, KeyError):
+        return set()
+
+
 def measure_newsgen(command: list[str], cwd: Path, output: Path) -> Measure:
-    """measure(), with the search index: Pagefind's time when this build made it, its files and size."""
-    before = _index_memo(output)
+    """measure(), with the search index: Pagefind's time when this build made it, its files and size;
+    and how many photos it encoded."""
+    before, photos_before = _index_memo(output), _photo_memo(output)
     result = measure(command, cwd, output)
+    photos_after = _photo_memo(output)
+    if photos_after or photos_before:
+        result.photos = len(photos_after - photos_before)
     after = _index_memo(output)
     if after is not None and (before is None or before["digest"] != after["digest"]):
         result.index_s = after["seconds"]
@@ -109,11 +123,14 @@ def wipe(*paths: Path) -> None:
             shutil.rmtree(path)
 
 
+# The site whose articles each lead with a photo is written and built up to this size only: its cold build
+# encodes every picture (about 1 s of CPU each, README "Pictures"), an hour at 10,000.
+PHOTOS_UP_TO = 1000
 EDITS = 3  # edits (and tag changes) measured after the first, for a median: one rebuild is a few seconds
 
 
 def newsgen_runs(site: Path, items: list[corpus.Item], run: int, output_name: str = "newsgen-out",
-                 edits: int = EDITS) -> dict[str, list[Measure]]:
+                 edits: int = EDITS, tags: bool = True) -> dict[str, list[Measure]]:
     """Cold, no change, then one article edited: first right after the cold build (the build folder
     has no spare tree yet, see README "Performance"), then `edits` more times, as an editor saves again
     and again; then that article's tags changed `edits` times. Each later edit writes new text, so every
@@ -133,7 +150,7 @@ def newsgen_runs(site: Path, items: list[corpus.Item], run: int, output_name: st
         text = original.decode()
         old_tags = f"tags: {corpus._yaml_list(item.tags)}"
         assert old_tags in text
-        for edit in range(edits):
+        for edit in range(edits if tags else 0):
             new_tags = corpus._yaml_list((*item.tags[:-1], f"Run {run} edit {edit}"))
             path.write_text(text.replace(old_tags, f"tags: {new_tags}"), encoding="utf-8")
             results.setdefault("one article's tags changed", []).append(measure_newsgen(command, site, output))
@@ -159,7 +176,8 @@ def median(measures: list[Measure]) -> Measure:
     made = [m.index_s for m in measures if m.index_s is not None]
     return Measure(statistics.median(m.wall for m in measures), statistics.median(m.cpu for m in measures),
                    max(m.rss_mib for m in measures), measures[-1].files, measures[-1].output_mb,
-                   statistics.median(made) if made else None, measures[-1].index_files, measures[-1].index_mb)
+                   statistics.median(made) if made else None, measures[-1].index_files, measures[-1].index_mb,
+                   max((m.photos for m in measures if m.photos is not None), default=None))
 
 
 def bench_size(n: int, runs: int) -> dict[tuple[str, str], Measure]:
@@ -171,6 +189,8 @@ def bench_size(n: int, runs: int) -> dict[tuple[str, str], Measure]:
         wipe(folder)
         corpus.write_newsgen(folder / "newsgen", items)
         corpus.write_newsgen(folder / "newsgen-search", items, search=True)
+        if n <= PHOTOS_UP_TO:
+            corpus.write_newsgen(folder / "newsgen-photos", items, photos=True)
         corpus.write_pelican(folder / "pelican", items)
         corpus.write_hugo(folder / "hugo", items)
         marker.write_text(version)
@@ -185,6 +205,13 @@ def bench_size(n: int, runs: int) -> dict[tuple[str, str], Measure]:
         for scenario, measures in newsgen_runs(folder / "newsgen-search", items, run, "newsgen-search-out",
                                                edits=0).items():
             collected.setdefault(("newsgen+search", scenario), []).extend(measures)
+        if n <= PHOTOS_UP_TO:
+            print(", newsgen with photos", end="", flush=True, file=sys.stderr)
+            # every article leads with a 3000×2000 photo: cold (every picture encoded), no change (none
+            # may be), the first edit after cold (one article's text: none either)
+            for scenario, measures in newsgen_runs(folder / "newsgen-photos", items, run, "newsgen-photos-out",
+                                                   edits=0, tags=False).items():
+                collected.setdefault(("newsgen+photos", scenario), []).extend(measures)
         for tool, function in (("Pelican", pelican_run), ("Hugo", hugo_run)):
             print(f", {tool}", end="", flush=True, file=sys.stderr)
             try:
@@ -197,7 +224,7 @@ def bench_size(n: int, runs: int) -> dict[tuple[str, str], Measure]:
 
 def table(results: dict[int, dict[tuple[str, str], Measure]], runs: dict[int, int]) -> str:
     head = f"{'articles':>8}  {'tool':14} {'build':27} {'wall s':>7} {'CPU s':>7} {'peak MiB':>8} {'files':>6} " \
-           f"{'out MB':>7}  {'÷Pelican':>8} {'÷Hugo':>6}  {'index s':>7} {'index MB':>8}"
+           f"{'out MB':>7}  {'÷Pelican':>8} {'÷Hugo':>6}  {'index s':>7} {'index MB':>8} {'photos':>6}"
     lines = [head, "-" * len(head)]
     for n, rows in results.items():
         pelican, hugo = rows.get(("Pelican", "cold")), rows.get(("Hugo", "cold"))
@@ -208,6 +235,8 @@ def table(results: dict[int, dict[tuple[str, str], Measure]], runs: dict[int, in
             if m.index_files:
                 index = f"  {m.index_s:7.2f}" if m.index_s is not None else f"  {'reused':>7}"
                 index += f" {m.index_mb:8.1f}"
+            if m.photos is not None:
+                index = (index or f"  {'':7} {'':8}") + f" {m.photos:6}"
             lines.append(f"{n:>8}  {tool:14} {scenario:27} {m.wall:7.2f} {m.cpu:7.2f} {m.rss_mib:8.0f} {m.files:6} "
                          f"{m.output_mb:7.1f}  " + " ".join(versus) + index)
         lines.append("")
@@ -217,7 +246,8 @@ def table(results: dict[int, dict[tuple[str, str], Measure]], runs: dict[int, in
                  "that build (hidden files such as newsgen's manifest not counted), MB = 10^6 bytes of files; "
                  "index s: Pagefind's wall time making the search index in that build (included in wall; "
                  "reused: no article's document changed), index MB: the index's files (pagefind/, in files and "
-                 "out MB too)")
+                 "out MB too); photos: pictures encoded in that build (newsgen+photos: every article leads with a "
+                 f"3000×2000 JPEG, built up to {PHOTOS_UP_TO} articles)")
     sizes = sorted(results)
     if len(sizes) >= 2:
         small, large = sizes[0], sizes[-1]

@@ -257,6 +257,16 @@ def content_edits() -> st.SearchStrategy[Edit]:
                 rewrite(p, "\n---\n", "\ndraft: true\n---\n")
         return Edit(f"draft/undraft article #{i}", apply)
 
+    def photo_fields(i: int, n: int) -> Edit:
+        """A lead photo's crop centre, credit and caption (photos.py): the crops' names, the JSON-LD, the figure."""
+        def apply(site: Path, _: Path) -> None:
+            p = pick(site, i)
+            for key, value in (("image_focus", f"0.{n % 10},0.{n // 10 % 10}"), ("image_credit", f"Agency {n}"),
+                               ("image_caption", f"Caption {n}")):
+                line = front_line(p, key)
+                rewrite(p, line, f"{key}: {value}") if line != "\0" else rewrite(p, "\n---\n", f"\n{key}: {value}\n---\n")
+        return Edit(f"photo fields of article #{i} ({n})", apply)
+
     def retitle(i: int, n: int) -> Edit:
         return Edit(f"retitle article #{i}", lambda site, _: rewrite(
             p := pick(site, i), front_line(p, "title"), f"title: 'A new headline {n}'"))
@@ -273,7 +283,8 @@ def content_edits() -> st.SearchStrategy[Edit]:
         st.builds(redate, index, st.integers(0, 40)), st.builds(future, index),
         st.builds(retag, index, st.lists(st.integers(0, 4), max_size=3).map(tuple)),
         st.builds(resection, index, st.integers(0, 2)), st.builds(toggle_draft, index),
-        st.builds(retitle, index, st.integers(0, 99)), st.builds(body, index, st.integers(0, 99)))
+        st.builds(retitle, index, st.integers(0, 99)), st.builds(body, index, st.integers(0, 99)),
+        st.builds(photo_fields, index, st.integers(0, 99)))
 
 
 def config_edits() -> st.SearchStrategy[Edit]:

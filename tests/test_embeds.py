@@ -104,9 +104,11 @@ def test_each_provider_becomes_a_placeholder_linking_to_the_original(make_site) 
     assert youtube.get("data-embed") == "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1&start=90"
     assert "allow-scripts" in youtube.get("data-sandbox") and "allow-top-navigation" not in youtube.get("data-sandbox")
     assert youtube.text_content().startswith("Video · YouTube The harbour at dawn")
-    poster = youtube.find("img")
-    assert (poster.get("src"), poster.get("width"), poster.get("height"), poster.get("alt")) == (
-        "/images/still.jpg", "640", "360", "")
+    # the poster is a photo of the site: resized in a <picture> (photos.py), its class and size kept
+    poster = youtube.find(".//picture//img")
+    assert (poster.get("width"), poster.get("height"), poster.get("alt"), poster.get("class")) == (
+        "640", "360", "", "embed-poster")
+    assert poster.get("src").startswith("/images/still-") and poster.get("src").endswith("-640.jpg")
     # a visible link to the source under each, with the caption
     caption = figures[0].find("figcaption")
     assert caption.text_content() == "Filmed from the ferry. Watch on YouTube"
@@ -283,9 +285,10 @@ def test_a_missing_poster_stops_the_build_and_newsgen_check_finds_one_gone(make_
     (site / "content/embeds.md").write_text((site / "content/embeds.md").read_text().replace("stil.jpg", "still.jpg"))
     out, _ = built(site)
     assert run_newsgen("check", out).returncode == 0
-    (out / "images/still.jpg").unlink()
+    shown = next(out.glob("images/still-*-640.jpg"))  # the poster's file the page shows (photos.py)
+    shown.unlink()
     checked = run_newsgen("check", out)
-    assert checked.returncode == 1 and "images/still.jpg" in checked.stdout + checked.stderr
+    assert checked.returncode == 1 and f"images/{shown.name}" in checked.stdout + checked.stderr
 
 
 def test_a_poster_that_is_no_picture_is_an_error(make_site) -> None:

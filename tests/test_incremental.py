@@ -65,9 +65,9 @@ def test_parallel_and_serial_builds_are_identical(site: Path, tmp_path: Path, mo
     steps = []
     real_run = build_module._run
 
-    def run(work, items, workers, chosen, step, progress):  # type: ignore[no-untyped-def]
+    def run(work, items, workers, chosen, step, progress, chunk_size=None):  # type: ignore[no-untyped-def]
         steps.append((step, workers, chosen))
-        return real_run(work, items, workers, chosen, step, progress)
+        return real_run(work, items, workers, chosen, step, progress, chunk_size)
 
     monkeypatch.setattr(build_module, "_run", run)
     parallel = clean_build(site, tmp_path / "parallel", jobs=2)

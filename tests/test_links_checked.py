@@ -7,6 +7,7 @@ the previous build left as it was; and for relative_urls, real Chromium opening 
 
 from __future__ import annotations
 
+import re
 import io
 from pathlib import Path
 
@@ -77,8 +78,10 @@ def test_a_front_matter_image_of_the_site_is_published_from_the_root(site: Path)
         article("Bridge closes", date="2024-05-03T08:00:00+00:00", image="images/harbour.jpg", image_alt="The bridge at dusk"), encoding="utf-8")
     out = build_ok(site)
     page = lxml.html.fromstring((out / "2024/05/03/bridge/index.html").read_bytes())
-    assert page.xpath("//meta[@property='og:image']/@content") == ["https://example.org/news/images/harbour.jpg"]
-    assert "/news/images/harbour.jpg" in page.xpath("//img/@src")
+    # published resized, under the site's sub-path (photos.py): the social crop and the picture's files
+    [og] = page.xpath("//meta[@property='og:image']/@content")
+    assert og.startswith("https://example.org/news/images/harbour-") and og.endswith("-og.jpg")
+    assert any(src.startswith("/news/images/harbour-") for src in page.xpath("//img/@src"))
 
 
 # --- the body ----------------------------------------------------------------------------------------
@@ -91,8 +94,9 @@ def test_body_paths_are_read_from_the_site_root_like_front_matter(site: Path) ->
     out = build_ok(site)
     page = lxml.html.fromstring((out / "2024/05/03/bridge/index.html").read_bytes())
     body_links = page.xpath("//div[contains(@class, 'story-body')]//a/@href | //div[contains(@class, 'story-body')]//img/@src")
-    assert body_links == ["/news/images/harbour.jpg", "/news/category/local/", "/news/", "../../01/ferry/",
-                          "#main", "mailto:desk@example.org", "https://example.com/x"]
+    assert body_links[0].startswith("/news/images/harbour-")  # the picture, resized (photos.py)
+    assert body_links[1:] == ["/news/category/local/", "/news/", "../../01/ferry/",
+                              "#main", "mailto:desk@example.org", "https://example.com/x"]
     check = run_newsgen("check", out)
     assert check.returncode == 0, check.stdout + check.stderr  # every one of them resolves in the build
 
@@ -160,7 +164,7 @@ def test_relative_urls_build_opens_from_disk_in_a_real_browser(site: Path) -> No
     assert 'href="../../../../assets/style.css"' in article_html
     # machine-read URLs stay absolute
     assert '<link rel="canonical" href="https://example.org/news/2024/05/03/bridge/">' in article_html
-    assert "https://example.org/news/images/harbour.jpg" in article_html  # og:image
+    assert re.search(r'og:image" content="https://example\.org/news/images/harbour-[0-9a-f]+-og\.jpg"', article_html)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -174,7 +178,9 @@ def test_relative_urls_build_opens_from_disk_in_a_real_browser(site: Path) -> No
             # follow links the way a reader does: home -> article -> its section -> home
             page.click("text=Bridge closes")
             assert page.url == (out / "2024/05/03/bridge/index.html").as_uri()
-            assert page.evaluate("document.querySelector('.story-body img').naturalWidth") == 40
+            # loaded from disk: a <picture> of the 40 px photo (naturalWidth is scaled by srcset's density)
+            assert page.evaluate("""(() => { const i = document.querySelector('.story-body img');
+                return i.complete && i.naturalWidth > 0 && i.currentSrc.startsWith('file:'); })()""")
             page.click(".story-body >> text=the ferry")
             assert page.url == (out / "2024/05/01/ferry/index.html").as_uri()
             assert page.locator("h1").inner_text() == "Ferry is back"

@@ -296,8 +296,9 @@ def test_news_article_json_ld_matches_the_visible_page(built: Path) -> None:
         tags = [a.text_content() for a in story.xpath('.//ul[contains(@class,"tags")]//a')]
         assert news.get("keywords", []) == tags
         picture = story.xpath('.//figure//img/@src')
-        if picture:
-            assert news["image"] == [urljoin(url, picture[0])]
+        if picture:  # the visible photo's crops for Google (16:9, 4:3, 1:1), named after it
+            stem = urljoin(url, picture[0]).rsplit("-", 2)[0]
+            assert [image["url"].rsplit("-", 2)[0] for image in news["image"]] == [stem] * 3
         else:
             assert "image" not in news  # a drawn card is not a photo of the story
         # BreadcrumbList = the visible breadcrumb: Home › Category › Article
@@ -370,9 +371,17 @@ def test_an_article_with_a_picture_uses_it_and_gets_no_card(tmp_path: Path) -> N
     page = out / "2024/03/14/port-strike-ends/index.html"
     doc = lxml.html.parse(str(page)).getroot()
     assert not (page.parent / "card.png").exists()
-    assert doc.xpath('//meta[@property="og:image"]/@content') == ["https://news.example.com/edition/images/harbour.png"]
+    # its 1200×630 crop (photos.py), and the three crops Google asks for in the JSON-LD
+    [og] = doc.xpath('//meta[@property="og:image"]/@content')
+    assert og.startswith("https://news.example.com/edition/images/harbour-") and og.endswith("-og.jpg")
+    with Image.open(out / og.removeprefix("https://news.example.com/edition/")) as picture:
+        assert picture.format == "JPEG"
+        assert [picture.width, picture.height] == [int(doc.xpath(f'//meta[@property="og:image:{side}"]/@content')[0])
+                                                   for side in ("width", "height")]
     assert doc.xpath('//meta[@property="og:image:alt"]/@content') == ["Cranes over the container terminal at dusk"]
-    assert jsonld(doc)["NewsArticle"]["image"] == ["https://news.example.com/edition/images/harbour.png"]
+    images = jsonld(doc)["NewsArticle"]["image"]
+    assert [image["url"].rsplit("-", 1)[1] for image in images] == ["16x9.jpg", "4x3.jpg", "1x1.jpg"]
+    assert all(image["url"].startswith("https://news.example.com/edition/images/harbour-") for image in images)
 
 
 # --- hostile strings --------------------------------------------------------------------------------
@@ -407,7 +416,8 @@ def test_hostile_front_matter_comes_back_as_text_never_as_markup(make_site, tmp_
         # the one script of the theme: the search page's own, from the site
         own = [] if page != out / "search" / "index.html" else ["/assets/search.js"]
         assert [s.get("src") for s in doc.iter("script") if s.get("type") != "application/ld+json"] == own, page
-        assert [i.get("src") for i in doc.iter("img")] in ([], ["/images/p.png"]), page
+        # the article's picture only, resized (photos.py): /images/p-<key>-<width>.jpg
+        assert [i.get("src").startswith("/images/p-") for i in doc.iter("img")] in ([], [True]), page
         assert not doc.xpath("//@onerror"), page
         for script in doc.iter("script"):
             if script.get("type") == "application/ld+json":

@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gc
+import hashlib
+import json
 import multiprocessing
 import os
 import pickle
@@ -25,23 +27,24 @@ import jinja2
 from . import __version__
 from . import config as config_module
 from .background import Background, forks, start_method
-from .cache import (BuildMemo, Cache, PageDigests, Uncacheable, cache_dir, code_digest, files_digest, hash_parts,
+from .cache import (PHOTO_MEMO, BuildMemo, Cache, PageDigests, Uncacheable, cache_dir, code_digest, files_digest, hash_parts,
                     template_digest)
 from .config import SiteConfig
-from .content import SourceArticle, draft_date, find_sources, parse_article
+from .content import SourceArticle, draft_date, find_bundle_files, find_sources, parse_article
 from .embeds import EmbedError, PosterSize, picture_size, posters_current
 from .errors import CacheUnreadable, ContentError, Problem, UsageError
 from .formats import is_hugo_project
 from .i18n import Catalog, load_catalog
 from .markup import EXCERPT_LIMIT, MarkdownRenderer, MarkupTooComplex, RenderedBody
-from .model import Site, SiteSummary, build_site, summarise, valid_between
+from .model import Site, SiteSummary, build_site, bundle_targets, summarise, valid_between
+from .photos import CENTRE, Job, Photo, PhotoError, encode, is_photo
 from .plan import Page, plan_site
-from .references import check_references
+from .references import check_references, target
 from .render import TEMPLATES_DIR, THEME_DIR, Renderer
 from .search import IndexMemo, documents, index_digest, make_index
 from .sitedir import require_site
 from .taxonomy import Taxonomy, load_taxonomy
-from .write import Stat, Staging, check_output_dir, digest
+from .write import Stat, Staging, check_output_dir, digest, read_regular, seal, unseal
 
 STATIC_DIR = "static"
 # Below this many items a step runs in this process: starting workers costs more than it saves.
@@ -73,6 +76,7 @@ class BuildResult:
     output: Path
     pages_by_kind: Counter[str] = field(default_factory=Counter)
     static_files: int = 0
+    photos: int = 0  # pictures encoded by this build; the rest were known from the cache
     written: int = 0
     rendered: int = 0  # pages rendered by this build; the rest were known from the cache
     parsed: int = 0  # article files parsed and rendered from Markdown; the rest came from the cache
@@ -121,6 +125,7 @@ class Inputs:
     files: list[ArticleFile]
     statics: dict[str, Path]
     catalog: Catalog  # the theme's strings: compiled into the templates, so part of their digest
+    bundles: dict[str, Path] = field(default_factory=dict)  # Hugo page bundles' files, by site-relative path
 
 
 def read_inputs(site_dir: Path, options: BuildOptions, cache: Cache | None = None) -> Inputs:
@@ -139,7 +144,8 @@ def read_inputs(site_dir: Path, options: BuildOptions, cache: Cache | None = Non
         files = scanning.result()
     if files is None:
         files = scan_articles(site_dir, config, taxonomy, cache)
-    return Inputs(config, taxonomy, now, epoch, files, static_files(site_dir), load_catalog(site_dir, config.language))
+    return Inputs(config, taxonomy, now, epoch, files, static_files(site_dir), load_catalog(site_dir, config.language),
+                  find_bundle_files(site_dir))
 
 
 def make_site(site_dir: Path, inputs: Inputs, options: BuildOptions, cache: Cache | None = None,
@@ -205,9 +211,15 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
     result = BuildResult(summary=None, output=output)  # type: ignore[arg-type]  # set below
     inputs = read_inputs(site_dir, options, cache)
     result.article_files = len(inputs.files)
-    static_bytes = {path: source.read_bytes() for path, source in inputs.statics.items()}
+    # Photos are never published as they are (photos.py): only their digests are taken here, and their
+    # bytes are read by whoever encodes them, so a build never holds every photo at once.
+    photo_digests = photo_sources(inputs.statics)
+    static_bytes = {path: source.read_bytes() for path, source in inputs.statics.items() if path not in photo_digests}
     static_digests = {path: digest(data) for path, data in static_bytes.items()}
-    statics_key = repr(sorted(static_digests.items()))  # what every digest below takes of the static files
+    # Hugo page bundles' files: where they go depends on their article's URL, known once the model is made
+    bundle_digests = {source: file_digest(path) for source, path in inputs.bundles.items()}
+    # what every digest below takes of the static files: a photo's bytes too, whose size the pages show
+    statics_key = repr(sorted((static_digests | photo_digests | bundle_digests).items()))
     # the theme's strings are compiled into the templates (i18n.ThemeStrings): a digest of both
     templates = hash_parts(template_digest((site_dir / TEMPLATES_DIR, THEME_DIR / TEMPLATES_DIR)),
                            inputs.catalog.digest)
@@ -229,12 +241,22 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
             staging.prepare()
             site = make_site(site_dir, inputs, options, cache, result)
             result.summary = summarise(site)
+            # the published articles' bundle files join the static files, beside their pages
+            statics = dict(inputs.statics)
+            bundled = bundle_targets(site.articles, inputs.bundles)
+            for path, source in bundled.items():
+                statics[path] = inputs.bundles[source]
+                if is_photo(path):
+                    photo_digests[path] = bundle_digests[source]
+                else:
+                    static_bytes[path] = read_bytes(inputs.bundles[source])
+                    static_digests[path] = digest(static_bytes[path])
             if options.strict and site.notices:
                 raise ContentError([Problem(f"warning: {n.message} (--strict)", n.path, n.line, n.field)
                                     for n in site.notices])
             pages = plan_site(site, reference=inputs.epoch, related=cache.related(site) if cache is not None else None,
-                              others={path: f"{STATIC_DIR}/{path}" for path in inputs.statics})
-            problems = check_references(site.articles, (page.path for page in pages), inputs.statics)
+                              others={path: bundled.get(path, f"{STATIC_DIR}/{path}") for path in statics})
+            problems = check_references(site.articles, (page.path for page in pages), statics)
             if problems:
                 raise ContentError(problems)
             # Jinja folds filters applied to constants (`{{ 'feed.xml' | url }}`) into the code it compiles:
@@ -243,9 +265,12 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
             bytecode = (cache.compiled_templates(hash_parts(repr(inputs.config), statics_key, inputs.catalog.digest))
                         if cache is not None else None)
             renderer = Renderer(site_dir, site, bytecode=bytecode, catalog=inputs.catalog)
+            jobs = photo_jobs(site, photo_digests)
+            photo_memo = PhotoMemo.read(cache_folder, salt) if cache is not None else PhotoMemo(salt)
+            photo_files = photo_memo.files(jobs)
             # Pages may read static files while rendering (a picture's size, say): they are inputs too.
             known = _known_pages(pages, renderer, templates, f"{salt}|{statics_key}", cache)
-            result.pages_by_kind, result.static_files = Counter(page.kind for page in pages), len(inputs.statics)
+            result.pages_by_kind, result.static_files = Counter(page.kind for page in pages), len(statics)
             valid = valid_between(site, inputs.now)
             saving = None
             # The search index, made again only when an article's document differs (search.py).
@@ -257,14 +282,17 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
             search_known = {} if docs is None else memo.files if memo is not None else None
             result.search_files = search_known or {}
             files = ({page.path: sha for page, (_, sha) in zip(pages, known)} | static_digests  # type: ignore[misc]
-                     | (search_known or {})
-                     if cache is not None and all(sha for _, sha in known) and search_known is not None else None)
+                     | (search_known or {}) | photo_files
+                     if cache is not None and all(sha for _, sha in known) and search_known is not None
+                     and photo_files is not None else None)
             if files is not None and staging.is_current(files):
                 # Every file is known and already in place: swapping in an identical tree would
                 # only cost a link and an unlink per file. The staging folder is dropped unused.
                 cache.pages = {key: sha for key, sha in known if key and sha}  # type: ignore[misc,union-attr]
             else:
                 staging.open_tree()
+                renderer.photos = _stage_photos(site_dir, site, statics, jobs, photo_memo, staging, options,
+                                                result, bundled)
                 problems = _render_all(pages, known, renderer, staging, cache, options, result, site_dir, bytecode)
                 if problems:
                     raise ContentError(problems)
@@ -285,7 +313,10 @@ def _build(site_dir: Path, options: BuildOptions, fresh: bool = False) -> BuildR
                 result.written = staging.written
                 result.changed = staging.changed_paths()
                 files = staging.files
+            # a photo is one static file of the site, published as several
+            result.static_files += len(photo_memo.files(jobs) or {}) - len(jobs)
             if cache is not None:
+                photo_memo.write(cache_folder, jobs)
                 if search_digest:
                     seconds = result.search_seconds if result.search_seconds is not None else memo.seconds if memo else 0.0
                     IndexMemo(search_digest, result.search_files, seconds).write(cache_folder)
@@ -339,9 +370,9 @@ def _workers(options: BuildOptions, items: int, method: str, ship: int = 0) -> i
     return max(1, min(jobs, items // (PARALLEL_MIN // 2)))
 
 
-def _chunks(items: Sequence[object], workers: int) -> Iterator[Sequence[object]]:
+def _chunks(items: Sequence[object], workers: int, size: int | None = None) -> Iterator[Sequence[object]]:
     """Small enough chunks that both cores stay busy to the end, big enough to keep overhead low."""
-    size = max(1, min(200, len(items) // (workers * 8) or 1))
+    size = size or max(1, min(200, len(items) // (workers * 8) or 1))
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -374,14 +405,14 @@ def _do_chunk(chunk: Sequence[object]) -> list:
 
 
 def _run(work: _Work, items: Sequence[object], workers: int, method: str,
-         step: str, progress: Progress | None) -> Iterator[object]:
+         step: str, progress: Progress | None, chunk_size: int | None = None) -> Iterator[object]:
     """work over chunks of items, in order, in this process or in `workers` worker processes started
     by `method`. `work` travels to each worker through the pool's initializer: under fork it is
     inherited, under forkserver and spawn pickled once per worker."""
     done = 0
     if workers <= 1:
         work.start()
-        for chunk in _chunks(items, 1):
+        for chunk in _chunks(items, 1, chunk_size):
             chunk_result = work(chunk)
             yield from chunk_result
             done += len(chunk_result)
@@ -394,11 +425,160 @@ def _run(work: _Work, items: Sequence[object], workers: int, method: str,
         context.set_forkserver_preload([__name__])
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
                              initargs=(work,)) as pool:
-        for chunk_result in pool.map(_do_chunk, _chunks(items, workers)):
+        for chunk_result in pool.map(_do_chunk, _chunks(items, workers, chunk_size)):
             yield from chunk_result
             done += len(chunk_result)
             if progress:
                 progress(step, done, len(items))
+
+
+# --- photos: resized, cropped, stripped (photos.py) -----------------------------------------------
+def photo_sources(statics: dict[str, Path]) -> dict[str, str]:
+    """The static files that are photos -> the sha256 of their bytes."""
+    return {path: file_digest(source) for path, source in statics.items() if is_photo(path)}
+
+
+def file_digest(path: Path) -> str:
+    """A file's sha256, read in pieces: a photo is megabytes, and a build never holds them all at once."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def photo_jobs(site: Site, digests: dict[str, str]) -> list[Job]:
+    """Every photo to publish, with the crop centres of the articles that lead with it, in path order."""
+    focuses: dict[str, set[tuple[float, float]]] = {path: set() for path in digests}
+    for article in site.articles:
+        path = target(article, article.image) if article.image and "://" not in article.image else None
+        if path in focuses:
+            focuses[path].add(article.image_focus or CENTRE)
+    return [Job(path, digests[path], tuple(sorted(focuses[path]))) for path in sorted(digests)]
+
+
+def photo_users(site: Site) -> dict[str, Problem]:
+    """For each published path, where an article first shows it (file, line, field): what a photo's error names."""
+    found: dict[str, Problem] = {}
+    for article in site.articles:
+        for reference in article.references:
+            path = target(article, reference.url, reference.field)
+            if path is not None and path not in found:
+                found[path] = Problem("", article.source, reference.line, reference.field)
+    return found
+
+
+def photo_problem(path: str, message: str, users: dict[str, Problem], names: dict[str, str] | None = None) -> Problem:
+    """`names`: the site-relative file of a published path that is not static/'s (a page bundle's)."""
+    name = (names or {}).get(path, f"{STATIC_DIR}/{path}")
+    user = users.get(path)
+    if user is None:
+        return Problem(f"{name} {message}", name)
+    return Problem(f"{name} {message}", user.path, user.line, user.field)
+
+
+@dataclass
+class PhotoMemo:
+    """What earlier builds published for each photo job (Job.key): the picture's description and its files'
+    sha256. A file is taken from the previous build only when the staging folder vouches for those bytes."""
+
+    salt: str = ""  # newsgen's version and code: files another version made are made again
+    entries: dict[str, tuple[Photo, dict[str, str]]] = field(default_factory=dict)
+    NAME = PHOTO_MEMO
+
+    @classmethod
+    def read(cls, folder: Path, salt: str) -> PhotoMemo:
+        """The memo the last build left; none is an empty memo. Sealed like every cache file: one that
+        exists but is damaged raises CacheUnreadable, and the build starts again from a cleared cache."""
+        path = folder / cls.NAME
+        try:
+            data, _ = read_regular(path)
+        except FileNotFoundError:
+            return cls(salt)
+        except OSError as exc:
+            raise CacheUnreadable(f"{path}: {exc.strerror or exc}") from None
+        try:
+            raw = json.loads(unseal(data))
+            if raw["salt"] != salt:
+                return cls(salt)  # another newsgen's: its files are made again
+            return cls(salt, {str(key): (Photo(*value["photo"]), {str(p): str(sha) for p, sha in value["files"].items()})
+                              for key, value in raw["entries"].items()})
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise CacheUnreadable(f"{path}: {exc}") from None
+
+    def files(self, jobs: list[Job]) -> dict[str, str] | None:
+        """Every job's files, when all are known."""
+        found: dict[str, str] = {}
+        for job in jobs:
+            if job.key not in self.entries:
+                return None
+            found |= self.entries[job.key][1]
+        return found
+
+    def write(self, folder: Path, jobs: list[Job]) -> None:
+        keep = {job.key for job in jobs}
+        data = {"salt": self.salt, "entries": {key: {"photo": dataclasses.astuple(photo), "files": files}
+                                               for key, (photo, files) in sorted(self.entries.items()) if key in keep}}
+        if not jobs and not self.entries:
+            return  # a site without photos keeps no memo of them
+        temporary = folder / f".{self.NAME}.{os.getpid()}"
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(seal(json.dumps(data).encode()))
+        os.replace(temporary, folder / self.NAME)
+
+
+@dataclass
+class _Encode(_Work):
+    """Encodes photos: returns (job index, Photo and files, or the problem's message) for each job."""
+
+    site_dir: Path
+    sources: dict[str, Path]
+    jobs: list[Job]
+
+    def __call__(self, chunk: Sequence[object]) -> list[tuple[int, tuple[Photo, dict[str, bytes]] | str]]:
+        out: list[tuple[int, tuple[Photo, dict[str, bytes]] | str]] = []
+        for index in chunk:
+            job = self.jobs[index]  # type: ignore[index]
+            try:
+                data = read_bytes(self.sources[job.path])
+                out.append((index, encode(job.path, data, job.focuses)))
+            except OSError as exc:
+                out.append((index, f"cannot be read: {exc.strerror}"))
+            except PhotoError as exc:
+                out.append((index, str(exc)))
+        return out
+
+
+def _stage_photos(site_dir: Path, site: Site, statics: dict[str, Path], jobs: list[Job], memo: PhotoMemo,
+                  staging: Staging, options: BuildOptions, result: BuildResult,
+                  names: dict[str, str]) -> dict[str, Photo]:
+    """Every photo's files staged: linked from the previous build when the memo knows the job and the staging
+    folder still has those bytes, else encoded (in worker processes when there are many). Raises ContentError
+    naming the article that shows a picture that cannot be published."""
+    photos: dict[str, Photo] = {}
+    todo = []
+    for index, job in enumerate(jobs):
+        known = memo.entries.get(job.key)
+        if known is not None and all(staging.reuse(path, sha) for path, sha in known[1].items()):
+            photos[job.path] = known[0]
+        else:
+            todo.append(index)
+    result.photos = len(todo)
+    problems = []
+    users = photo_users(site) if todo else {}
+    method = start_method()
+    # an encode is some 2 s of CPU: a worker pays for itself from two photos
+    workers = min(options.jobs or os.cpu_count() or 1, len(todo)) if len(todo) > 1 else 1
+    encoded = _run(_Encode(site_dir, statics, jobs), todo, workers, method, "pictures", options.progress,
+                   chunk_size=1) if todo else ()  # one photo's files at a time in flight: megabytes, not a site's worth
+    for index, value in encoded:
+        job = jobs[index]
+        if isinstance(value, str):
+            problems.append(photo_problem(job.path, value, users, names))
+            continue
+        photo, files = value
+        photos[job.path] = photo
+        memo.entries[job.key] = (photo, {path: staging.write(path, data) for path, data in files.items()})
+    if problems:
+        raise ContentError(problems)
+    return photos
 
 
 # --- articles: read, parse front matter, render Markdown --------------------------------------
@@ -589,6 +769,7 @@ class _Render(_Work):
                  staging: Staging, pickled: bool):
         """`pickled`: for workers started by forkserver or spawn (else in this process, or forked)."""
         self.site_dir, self.bytecode, self.catalog = site_dir, bytecode, renderer.catalog
+        self.photos = renderer.photos
         self._renderer: Renderer | None = renderer
         self._live: tuple[Site, list[Page], Staging] | None = (renderer.site, pages, staging)
         self._blob = pickle.dumps(self._live, pickle.HIGHEST_PROTOCOL) if pickled else None
@@ -606,7 +787,8 @@ class _Render(_Work):
             self._live = pickle.loads(self._blob)
         self._blob = None
         if self._renderer is None:
-            self._renderer = Renderer(self.site_dir, self._live[0], bytecode=self.bytecode, catalog=self.catalog)
+            self._renderer = Renderer(self.site_dir, self._live[0], bytecode=self.bytecode, catalog=self.catalog,
+                                      photos=self.photos)
 
     def __call__(self, chunk: Sequence[object]) -> list[tuple[int, str, bool, Stat | None, list[Problem]]]:
         assert self._live is not None and self._renderer is not None, "start() first"

@@ -63,6 +63,8 @@ from jinja2.defaults import DEFAULT_NAMESPACE
 from .config import SiteConfig
 from .content import Moment
 from .errors import CacheUnreadable
+
+PHOTO_MEMO = "photos.json"  # what build.PhotoMemo keeps: each photo's description and published files
 from .model import NOT_FROM_FILE, Article, Site, SiteSummary, Term, TermRef
 from .plan import Feed, Page, RelatedTable, article_tags, related_table, stale_related
 from .write import SERVED_STATS, SPARE, SPARE_STATS, open_regular, read_regular, seal, unseal
@@ -175,7 +177,7 @@ class Cache:
                 return True
             for path in (self._pack_file, self._pages_file, self._related_file, self._build_file,
                          self._groups_file, self._analysis_file, *(self.folder / name for name in (
-                             SPARE, SERVED_STATS, SPARE_STATS, "templates", "pages.json", "articles"))):
+                             SPARE, SERVED_STATS, SPARE_STATS, "templates", "pages.json", "articles", PHOTO_MEMO))):
                 if path.is_dir() and not path.is_symlink():
                     shutil.rmtree(path)
                 else:

@@ -333,7 +333,8 @@ def summary(result: BuildResult) -> str:
         f"  {len(site.articles)} articles, {site.categories} categories, {site.tags} tags; "
         f"skipped {drafts} drafts, {len(scheduled)} scheduled",
         f"  {result.parsed} article files parsed and {result.rendered} pages rendered"
-        + (f"; {' and '.join(cached)} came from the cache" if cached else ""),
+        + (f"; {' and '.join(cached)} came from the cache" if cached else "")
+        + (f"; {result.photos} pictures encoded" if result.photos else ""),
     ]
     for skipped in site.skipped:
         when = f" (due {skipped.due.isoformat()})" if skipped.due else ""

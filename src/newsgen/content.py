@@ -66,6 +66,9 @@ class SourceArticle:
     body: str  # Markdown
     body_line: int = 1  # the file line `body` starts on
     image_line: int | None = None  # the file line of `image`
+    image_caption: str = ""  # shown under the lead photo
+    image_credit: str = ""  # the photographer or agency: shown with the caption, and in the JSON-LD
+    image_focus: tuple[float, float] | None = None  # the crops' centre, 0-1 across and down
     extra: dict[str, Any] = field(default_factory=dict)
     article_type: str = ""  # News, Opinion, Analysis or empty
     dateline: str = ""  # where the story was filed from, e.g. GENEVA
@@ -190,7 +193,7 @@ def _mapping(value: Any) -> dict[str, Any]:
 # Front-matter fields, in the order they are documented; aliases map to their canonical name.
 FIELDS = (
     "title", "date", "updated", "author", "authors", "summary", "categories", "tags",
-    "slug", "draft", "image", "image_alt", "type", "dateline", "corrections", "aliases", "permalink", "extra",
+    "slug", "draft", "image", "image_alt", "image_caption", "image_credit", "image_focus", "type", "dateline", "corrections", "aliases", "permalink", "extra",
     "language", "translation_of",
 )
 ALIASES = {"headline": "title", "category": "categories", **FOREIGN_ALIASES}
@@ -270,6 +273,18 @@ def _article_type(value: Any) -> str:
         if text.casefold() == label.casefold():
             return label
     raise _FieldProblem(f"expected one of {', '.join(ARTICLE_TYPES)}")
+
+
+def _focus(value: Any) -> tuple[float, float]:
+    """`image_focus: 0.3,0.4` (or a list of two numbers): where the crops centre, 0-1 across and down."""
+    items = value.split(",") if isinstance(value, str) else value
+    try:
+        x, y = (float(item) for item in items)
+    except (TypeError, ValueError):
+        raise _FieldProblem("expected two numbers from 0 to 1, across and down, such as 0.5,0.3") from None
+    if not (0 <= x <= 1 and 0 <= y <= 1):
+        raise _FieldProblem("expected two numbers from 0 to 1, across and down, such as 0.5,0.3")
+    return x, y
 
 
 def _image(value: Any) -> tuple[str, str | None]:
@@ -408,6 +423,9 @@ def parse_article(raw: bytes, source: str, zone: ZoneInfo, default_author: str,
         draft=take("draft", _bool, False),
         image=image,
         image_alt=image_alt or "",
+        image_caption=take("image_caption", _text, ""),
+        image_credit=take("image_credit", _text, ""),
+        image_focus=take("image_focus", _focus, None),
         article_type=take("type", _article_type, ""),
         dateline=take("dateline", _text, ""),
         corrections=corrections,
@@ -486,6 +504,49 @@ def _markdown_files(root: Path, site_dir: Path) -> list[Path]:
 
     visit(root, ())
     return [path for _, path in sorted(found)]
+
+
+def bundle_folder(source: str) -> str | None:
+    """The folder of a Hugo page bundle (`content/posts/harbour/` for content/posts/harbour/index.md), or None."""
+    folder, _, name = source.rpartition("/")
+    stem, dot, suffix = name.rpartition(".")
+    return folder + "/" if folder and stem == "index" and f"{dot}{suffix}".lower() in MARKDOWN_SUFFIXES else None
+
+
+def find_bundle_files(site_dir: Path) -> dict[str, Path]:
+    """The files of Hugo page bundles: everything but Markdown beside a content/**/index.md, in its folder and
+    the folders below that hold no index.md of their own, by site-relative path, in sorted order. Hidden names
+    and links are skipped, as find_sources skips them."""
+    root = site_dir / CONTENT_DIR
+    found: dict[str, Path] = {}
+    if not root.is_dir():
+        return found
+
+    def index_in(folder: Path) -> bool:
+        return any((folder / f"index{suffix}").is_file() for suffix in MARKDOWN_SUFFIXES)
+
+    def collect(folder: Path, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.name.startswith(".") or entry.is_symlink():
+                    continue
+                if entry.is_dir():
+                    if not index_in(folder / entry.name):
+                        collect(folder / entry.name, f"{prefix}{entry.name}/")
+                elif entry.is_file() and os.path.splitext(entry.name)[1].lower() not in MARKDOWN_SUFFIXES:
+                    found[f"{prefix}{entry.name}"] = folder / entry.name
+
+    def visit(folder: Path, prefix: str) -> None:
+        if index_in(folder):
+            collect(folder, prefix)
+            return
+        with os.scandir(folder) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False):
+                    visit(folder / entry.name, f"{prefix}{entry.name}/")
+
+    visit(root, f"{CONTENT_DIR}/")
+    return found
 
 
 def draft_date(path: Path, source: str, zone: ZoneInfo) -> str | None:

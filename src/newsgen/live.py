@@ -36,13 +36,15 @@ from PIL import Image
 
 from . import config as config_module
 from .build import (STATIC_DIR, ArticleValue, BuildOptions, load_articles, markdown_renderer, parse_source, read_source,
-                    source_date_epoch, static_files)
+                    photo_jobs, photo_problem, photo_users, source_date_epoch, static_files)
 from .config import SiteConfig
-from .content import SourceArticle, find_sources
+from .content import SourceArticle, find_bundle_files, find_sources
 from .errors import ContentError, NewsgenError, Problem
 from .formats import is_hugo_project
 from .markup import MarkdownRenderer
-from .model import Article, Redirect, Site, Term, build_site
+from .formats import MARKDOWN_SUFFIXES
+from .model import Article, Redirect, Site, Term, build_site, bundle_targets
+from .photos import Photo, PhotoError, encode, is_photo
 from .plan import Feed, Page, check_collisions, plan_site
 from .references import check_references
 from .render import Renderer
@@ -50,6 +52,7 @@ from .search import SEARCH_DIR, PreviewIndex
 from .taxonomy import TAXONOMY_FILE, Taxonomy, load_taxonomy
 from .urls import output_path, slugify
 from .watch import CONFIG_FILE
+from .write import digest
 
 # An editor that saves by truncating the file and then writing it (VS Code, vim with backupcopy=yes)
 # leaves it empty for a moment, and the watcher may report that moment: a file that was an article
@@ -59,7 +62,7 @@ MEMO_PAGES = 256  # rendered pages kept per snapshot: an editor looks at a few, 
 # SourceArticle fields an edit may change and still be patched in: they only show on pages. Every
 # other field (and any field added later) decides what pages exist, where, and what they list.
 SHOWN_ONLY = frozenset({"title", "summary", "body", "body_line", "image", "image_line", "image_alt", "extra",
-                        "article_type", "dateline"})
+                        "article_type", "dateline", "image_caption", "image_credit", "image_focus"})
 
 
 class _Bytecode(jinja2.BytecodeCache):
@@ -256,6 +259,13 @@ class LiveSite:
     _bytecode: _Bytecode = field(default_factory=_Bytecode)
     _markdown: MarkdownRenderer | None = None
     _search: PreviewIndex = field(default_factory=PreviewIndex)
+    # photos as `newsgen build` publishes them (photos.py), by Job.key: a save that leaves a picture and the
+    # crops its articles ask for alone encodes nothing
+    _encoded: dict[str, tuple[Photo, dict[str, bytes]]] = field(default_factory=dict)
+    _photo_digests: tuple[dict[str, bytes] | None, dict[str, str]] = (None, {})
+    _published: tuple[object, dict[str, bytes], dict[str, Photo]] | None = None
+    _bundle_files: dict[str, bytes] | None = None  # Hugo page bundles' files, by site-relative path
+    _with_bundles: tuple[object, dict[str, str], dict[str, bytes]] | None = None
 
     def update(self, changed: Iterable[str] | None = None, number: int | None = None) -> Snapshot:
         """The next snapshot after `changed` (site-relative paths; None: reload everything), numbered
@@ -290,8 +300,8 @@ class LiveSite:
         sources: dict[str, ArticleValue] = self.parsed  # type: ignore[assignment]  # no problems: all values
         if settings or self._statics is None or any(path.startswith("static/") for path in changed):
             self._load_statics()
-        statics = self._statics
-        assert self.config is not None and statics is not None
+        raw_statics = self._statics
+        assert self.config is not None and raw_statics is not None
 
         now = source_date_epoch() or datetime.now(timezone.utc)
         reference = source_date_epoch()
@@ -308,13 +318,17 @@ class LiveSite:
             planned = plan_site(site, reference=reference)
             pages = {page.path: page for page in planned}
             self.last_kind = "load" if settings else "model"
+        if settings or self._bundle_files is None or any(
+                path.startswith("content/") and not path.lower().endswith(MARKDOWN_SUFFIXES) for path in changed):
+            self._load_bundles()
+        statics, photos = self._publish_photos(site, self._add_bundles(site, raw_statics))
         if patched is None or statics is not (old.statics if old else None):
             check_collisions(list(pages.values()), {path: f"{STATIC_DIR}/{path}" for path in statics})
         problems = check_references(site.articles, pages, statics)
         if problems:
             raise ContentError(problems)
 
-        snapshot = Snapshot(number, site, dict(sources), pages, statics, self._renderer(site, statics), now,
+        snapshot = Snapshot(number, site, dict(sources), pages, statics, self._renderer(site, statics, photos), now,
                             references, swaps, self._search if self.config.search else None)
         # Render before publishing what a broken edit would break first: the pages of the changed
         # articles (the editor is looking at one, so this also warms the reload) and, after a
@@ -394,8 +408,60 @@ class LiveSite:
         self._site_statics = frozenset(path for path, source in found.items()
                                        if source.resolve().is_relative_to(site_static))
 
-    def _renderer(self, site: Site, statics: dict[str, bytes]) -> Renderer:
-        renderer = Renderer(self.site_dir, site)
+    def _load_bundles(self) -> None:
+        try:
+            self._bundle_files = {source: path.read_bytes() for source, path in find_bundle_files(self.site_dir).items()}
+        except OSError as exc:  # removed while we read, say: the next scan brings the change
+            raise ContentError(Problem(f"cannot read: {exc.strerror}", exc.filename)) from None
+
+    def _add_bundles(self, site: Site, statics: dict[str, bytes]) -> dict[str, bytes]:
+        """The static files with the published articles' page bundles beside their pages, as `newsgen build`
+        publishes them; the same dict while neither changes."""
+        files = self._bundle_files or {}
+        if not files:
+            return statics
+        targets = bundle_targets(site.articles, files)
+        known = self._with_bundles
+        if known is not None and known[0] is statics and known[1] == targets and all(
+                known[2][path] is files[source] for path, source in targets.items()):
+            return known[2]
+        merged = {**statics, **{path: files[source] for path, source in targets.items()}}
+        self._with_bundles = (statics, targets, merged)
+        return merged
+
+    def _publish_photos(self, site: Site, statics: dict[str, bytes]) -> tuple[dict[str, bytes], dict[str, Photo]]:
+        """The static files as `newsgen build` publishes them: each photo replaced by its resized, stripped
+        files. The same dict while neither the static files nor the crops the articles ask for change."""
+        if self._photo_digests[0] is not statics:
+            self._photo_digests = (statics, {path: digest(data) for path, data in statics.items() if is_photo(path)})
+        digests = self._photo_digests[1]
+        jobs = photo_jobs(site, digests)
+        signature = (statics, tuple(job.key for job in jobs))
+        if self._published is not None and self._published[0] == signature:
+            return self._published[1], self._published[2]
+        encoded: dict[str, tuple[Photo, dict[str, bytes]]] = {}
+        problems: list[Problem] = []
+        for job in jobs:
+            found = self._encoded.get(job.key)
+            if found is None:
+                try:
+                    found = encode(job.path, statics[job.path], job.focuses)
+                except PhotoError as exc:
+                    problems.append(photo_problem(job.path, str(exc), photo_users(site)))
+                    continue
+            encoded[job.key] = found
+        if problems:
+            raise ContentError(problems)
+        self._encoded = encoded  # only the current ones: a replaced picture's files are let go
+        served = {path: data for path, data in statics.items() if path not in digests}
+        for _, files in encoded.values():
+            served |= files
+        photos = {photo.path: photo for photo, _ in encoded.values()}
+        self._published = (signature, served, photos)
+        return served, photos
+
+    def _renderer(self, site: Site, statics: dict[str, bytes], photos: dict[str, Photo]) -> Renderer:
+        renderer = Renderer(self.site_dir, site, photos=photos)
         self._bytecode.catalog = renderer.catalog.digest
         renderer.env.bytecode_cache = self._bytecode
         own = self._site_statics

@@ -106,9 +106,20 @@ class _LinkGuard(Treeprocessor):
         super().__init__(md)
         self._prefix = base_path.rstrip("/")
         self.found: list[str] = []  # this body's paths on the site, as written; reset by each render
+        self.no_alt: list[str] = []  # the sources of pictures without alt text; reset by each render
 
     def run(self, root: etree.Element) -> None:
         for element in root.iter():
+            if element.tag == "img" and not (element.get("alt") or "").strip():
+                self.no_alt.append(element.get("src") or "")
+            if element.tag == "p" and len(element) == 1 and element[0].tag == "img" and element[0].get("title") \
+                    and not (element.text or "").strip() and not (element[0].tail or "").strip():
+                # `![alt](x.jpg "Caption")` alone in its paragraph: a figure with that caption, as newsrooms print it
+                image = element[0]
+                element.tag = "figure"
+                caption = etree.SubElement(element, "figcaption")
+                caption.text = image.attrib.pop("title")
+                image.tail = None
             for attribute in ("href", "src"):
                 value = element.get(attribute)
                 if value is None:
@@ -335,6 +346,7 @@ class MarkdownRenderer:
         overflowing the stack, and EmbedError (with the body line) for an embed that cannot be shown safely."""
         self._md.reset()
         self._links.found = []
+        self._links.no_alt = []
         # Embeds are taken out first and put back last: their markup is newsgen's own, which neither
         # Markdown's escaping nor the sanitiser of raw HTML would leave as it is.
         prepared = prepare(source, self._embed_domains, self._base_path, self._poster_size,
@@ -364,8 +376,15 @@ class MarkdownRenderer:
                     DEFAULT_CHARACTERS_PER_MINUTE) if unspaced else DEFAULT_CHARACTERS_PER_MINUTE
         return RenderedBody(html_utf8=prepared.finish(body_html).encode("utf-8", "surrogatepass"), text=text,
                             words=count, references=_with_lines(source, self._links.found) + posters,
-                            embeds=prepared.embeds, warnings=prepared.warnings, unspaced=unspaced,
+                            embeds=prepared.embeds, warnings=prepared.warnings + _no_alt(source, self._links.no_alt),
+                            unspaced=unspaced,
                             characters_per_minute=rate)
+
+
+def _no_alt(source: str, urls: list[str]) -> tuple[tuple[str, int], ...]:
+    """A warning for each body picture without alt text, on the line it is written on."""
+    return tuple((f"the picture {url!r} has no alt text (write ![what it shows]({url}))", line or 1)
+                 for url, line in _with_lines(source, urls))
 
 
 def _with_lines(source: str, urls: list[str]) -> tuple[tuple[str, int | None], ...]:

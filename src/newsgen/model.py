@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import posixpath
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from .config import SiteConfig
-from .content import Correction, Moment, SourceArticle
+from .content import Correction, Moment, SourceArticle, bundle_folder
 from .embeds import Embed
 from .errors import Problem
 from .formats import KEPT_IN_EXTRA
@@ -73,6 +75,9 @@ class Article:
     image: str
     image_alt: str
     extra: dict[str, Any]
+    image_caption: str = ""
+    image_credit: str = ""
+    image_focus: tuple[float, float] | None = None  # the crops' centre; None: the middle
     article_type: str = ""  # News, Opinion, Analysis or empty
     dateline: str = ""
     corrections: tuple[Correction, ...] = ()  # oldest first
@@ -319,6 +324,9 @@ def build_site(
                 image=source.image,
                 image_alt=source.image_alt,
                 extra=source.extra,
+                image_caption=source.image_caption,
+                image_credit=source.image_credit,
+                image_focus=source.image_focus,
                 article_type=source.article_type,
                 dateline=source.dateline,
                 corrections=source.corrections,
@@ -434,3 +442,22 @@ def _redirects(articles: list[Article], terms: tuple[Term, ...], taxonomy: Taxon
             if term and old_url != term.url:
                 found.append(Redirect(old_url, term.url, term.name, f"taxonomies.yaml ({old} -> {spec.name})"))
     return tuple(found)
+
+
+def bundle_targets(articles: Iterable[Article], bundles: Iterable[str]) -> dict[str, str]:
+    """Where each file of a published article's Hugo page bundle goes: beside the article's page, as Hugo
+    publishes it (content/posts/harbour/photo.jpg -> 2024/03/12/harbour/photo.jpg). Build-folder path -> source."""
+    folders = {}
+    for article in articles:
+        folder = bundle_folder(article.source)
+        if folder is not None:
+            folders[folder] = article.url if article.url.endswith("/") else posixpath.dirname(article.url) + "/"
+    found = {}
+    for source in bundles:
+        parts = source.split("/")
+        for depth in range(len(parts) - 1, 0, -1):  # the nearest bundle above it
+            folder = "/".join(parts[:depth]) + "/"
+            if folder in folders:
+                found[(folders[folder] + source[len(folder):]).lstrip("/")] = source
+                break
+    return found

@@ -66,12 +66,17 @@ def hint(path: str | None, written: str, files: Collection[str]) -> str:
 
 
 def _target(article: Article, reference: Reference) -> str | None:
-    """The build-folder path a reference asks for. Front matter and the body read paths from the site
-    root; only a body path written `./x` or `../x` is read from the article's page, as browsers do."""
-    if reference.field == "body" and is_page_relative(reference.url):
+    return target(article, reference.url, reference.field)
+
+
+def target(article: Article, url: str, field: str = "image") -> str | None:
+    """The build-folder path a picture or link of an article asks for. Front matter and the body read paths
+    from the site root; only a body path written `./x` or `../x` is read from the article's page, as browsers
+    do, and in front matter `./x` (a Hugo page bundle's `image: ./photo.jpg`, published beside the article)."""
+    if is_page_relative(url) and (field == "body" or url.startswith("./")):
         page_folder = article.url if article.url.endswith("/") else posixpath.dirname(article.url) + "/"
-        return site_file(posixpath.join("/" + page_folder, reference.url))
-    return site_file(reference.url)
+        return site_file(posixpath.join("/" + page_folder, url))
+    return site_file(url)
 
 
 def check_references(articles: Iterable[Article], pages: Iterable[str], statics: Collection[str]) -> list[Problem]:

@@ -21,12 +21,19 @@ from .errors import ContentError, Problem
 from .i18n import (Catalog, LocalFormats, ThemeStrings, is_rtl, language_name, load_catalog, plural_filter,
                    plural_forms)
 from .model import Article, Site
+from .photos import CENTRE, CROPS, Photo, body_pictures, picture_markup
 from .plan import Feed, Page
+from .references import target
 from .urls import relative_links
 
 THEME_DIR = Path(__file__).parent / "theme"
 TEMPLATES_DIR = "templates"
 GENERATOR = "newsgen"
+
+# What the theme's columns measure (style.css): the lead photo is 48rem wide from a 56rem window, else the
+# 39rem column or the window less its gutters; body pictures fill the column.
+LEAD_SIZES = "(min-width: 56rem) 48rem, (min-width: 41rem) 39rem, calc(100vw - 2rem)"
+BODY_SIZES = "(min-width: 41rem) 39rem, calc(100vw - 2rem)"
 
 # Characters that could end a <script> element or a JavaScript string inside JSON-LD.
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -47,11 +54,13 @@ class Renderer:
     """Renders planned pages with the site's templates, falling back to the built-in theme."""
 
     def __init__(self, site_dir: Path, site: Site, bytecode: jinja2.BytecodeCache | None = None,
-                 catalog: Catalog | None = None):
+                 catalog: Catalog | None = None, photos: dict[str, Photo] | None = None):
         """`bytecode`: where Jinja keeps templates compiled to Python bytecode, checked against their
         source (cache.SealedBytecode): compiling the theme costs a build about 0.2 s. Its key must
         cover `catalog` (the theme's strings, load_catalog() when not given): they are compiled in."""
         self.site = site
+        # the site's pictures as published (photos.py), by the path they were written as: `images/x.jpg`
+        self.photos: dict[str, Photo] = photos or {}
         self.catalog = catalog if catalog is not None else load_catalog(site_dir, site.config.language)
         self._static = site_dir / "static"
         self.config: SiteConfig = site.config
@@ -82,6 +91,8 @@ class Renderer:
             url=self.url, abs_url=self.abs_url, iso=self.iso, rfc822=self.rfc822,
             long_date=self.long_date, long_datetime=self.long_datetime, jsonld=self.jsonld,
             abs_image=self.abs_image, entry_id=self.entry_id, image_size=self.image_size,
+            pictures=self.pictures, lead_picture=self.lead_picture, image_objects=self.image_objects,
+            social_image=self.social_image,
             theme_ngettext=plural_filter(self.catalog.translations),
             number=str if self._formats.english else self._formats.number,
             rtl=is_rtl, language_name=language_name,
@@ -183,7 +194,8 @@ class Renderer:
                 "language": article.language,
             }
             if article.image:
-                item["image"] = self.abs_image(article.image)
+                item["image"] = self.abs_image(target(article, article.image) or "" if "://" not in article.image
+                                               else article.image)
             items.append(item)
         return {
             "version": "https://jsonfeed.org/version/1.1",
@@ -200,6 +212,51 @@ class Renderer:
         if image.startswith(("http://", "https://")):
             return image
         return self.abs_url(image.lstrip("/"))
+
+    # --- photos -----------------------------------------------------------------------------------
+    def photo(self, article: Article) -> Photo | None:
+        """The article's own picture, when it is a photo of the site (`./x.jpg`: of its page bundle)."""
+        image = article.image
+        if not image or "://" in image or not self.photos:
+            return None
+        path = target(article, image)
+        return self.photos.get(path) if path is not None else None
+
+    def pictures(self, body: str, article: Article | None = None) -> Markup:
+        """A body's pictures of the site as <picture>s sized for the column."""
+        return Markup(body_pictures(body, self.photos, self.config.base_path, self.url, BODY_SIZES,
+                                    article.url if article is not None else ""))
+
+    def lead_picture(self, article: Article, lead: bool = True) -> Markup | None:
+        """The article's own picture as a <picture>; None when it is remote (or not a photo)."""
+        photo = self.photo(article)
+        if photo is None:
+            return None
+        return Markup(picture_markup(photo, self.url, {"alt": article.image_alt}, LEAD_SIZES, lead=lead))
+
+    def social_image(self, article: Article) -> tuple[str, tuple[int, int]] | None:
+        """og:image: the 1200×630 crop of the article's photo, with its size."""
+        photo = self.photo(article)
+        if photo is None:
+            return None
+        return self.abs_url(photo.crop_file("og", article.image_focus or CENTRE)), photo.crop_size("og")
+
+    def image_objects(self, article: Article) -> list[Any]:
+        """JSON-LD `image`: the 16:9, 4:3 and 1:1 crops Google asks of articles, credited when a credit is given."""
+        photo = self.photo(article)
+        if photo is None:
+            return [self.abs_image(article.image)]
+        found = []
+        for name in CROPS:
+            width, height = photo.crop_size(name)
+            item: dict[str, Any] = {"@type": "ImageObject",
+                                    "url": self.abs_url(photo.crop_file(name, article.image_focus or CENTRE)),
+                                    "width": width, "height": height}
+            if article.image_credit:
+                item["creditText"] = article.image_credit
+                item["copyrightNotice"] = article.image_credit
+            found.append(item)
+        return found
 
     def entry_id(self, article: Article) -> str:
         """A feed entry id that survives edits: a tag URI (RFC 4151) from the site's host, the day of

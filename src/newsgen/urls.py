@@ -129,6 +129,7 @@ def paginated(url_path: str, page: int) -> str:
 # An attribute whose value is a URL the browser follows or loads (up to its query or fragment).
 _URL_ATTRIBUTE = re.compile(r"""(\s(?:href|src|action|poster)=)(["'])([^"'#?]*)""")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_SRCSET = re.compile(r"""(\ssrcset=)(["'])([^"']*)""")  # a <picture>'s candidates: `URL 480w, URL 800w`
 
 
 def relative_links(html_text: str, page_path: str, base_path: str) -> str:
@@ -148,4 +149,13 @@ def relative_links(html_text: str, page_path: str, base_path: str) -> str:
             return match.group()
         return f"{match.group(1)}{match.group(2)}{target}"
 
-    return _URL_ATTRIBUTE.sub(relative, html_text)
+    def relative_set(match: re.Match[str]) -> str:
+        candidates = []
+        for candidate in match.group(3).split(","):
+            url, space, descriptor = candidate.strip().partition(" ")
+            if url.startswith(base_path) and not url.startswith("//"):
+                url = posixpath.relpath(url[len(base_path):], folder)
+            candidates.append(url + space + descriptor)
+        return f"{match.group(1)}{match.group(2)}{', '.join(candidates)}"
+
+    return _SRCSET.sub(relative_set, _URL_ATTRIBUTE.sub(relative, html_text))
