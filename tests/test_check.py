@@ -83,6 +83,22 @@ def test_a_missing_asset_is_reported_on_every_page_that_needs_it(broken, good_bu
     assert len(lines) == len(list(good_build.rglob("*.html")))
 
 
+def test_a_missing_avif_of_a_picture_is_reported(broken) -> None:
+    # what a browser that reads AVIF fetches: the <source> of the <picture>, not the <img>'s fallback
+    shown = []
+
+    def remove(root: Path) -> None:
+        source = re.search(r'<source type="image/avif" srcset="[^"]*?(images/harbour-[^" ]+\.avif)',
+                           (root / ARTICLE).read_text("utf-8"))
+        assert source is not None
+        shown.append(source.group(1))
+        (root / source.group(1)).unlink()
+
+    code, lines = broken(remove)
+    assert code == 1 and lines and all(shown[0] in line for line in lines)
+    assert ARTICLE in {line.split(":")[0] for line in lines}
+
+
 def test_a_feed_that_does_not_parse_is_reported(broken) -> None:
     code, lines = broken(lambda root: edit(root / "tag/port/feed.xml", "</feed>", "</fed>"))
     assert (code, len(lines)) == (1, 1) and lines[0].startswith("tag/port/feed.xml: XML does not parse")

@@ -84,9 +84,7 @@ BODY = ("The presidents will meet. " + "Words of the story go on. " * 60
 
 def photo_site(base_url: str = "https://example.org/news/", focus: str = "0.3,0.4") -> dict[str, str | bytes]:
     return {
-        # no search index: these sites are also built in this process, where Chromium's event loop may run
-        "newsgen.yaml": f"title: The Daily Test\nbase_url: {base_url}\nlanguage: en\ntimezone: Europe/Zurich\n"
-                        "search: false\n",
+        "newsgen.yaml": f"title: The Daily Test\nbase_url: {base_url}\nlanguage: en\ntimezone: Europe/Zurich\n",
         "content/geneva.md": ("---\ntitle: \"Biden and Putin will meet in Geneva\"\ndate: 2021-05-25T14:30:00-04:00\n"
                               "summary: \"The White House confirms the meeting.\"\ncategories: [World]\n"
                               "image: images/lead.jpg\nimage_alt: The Palais des Nations in Geneva\n"
@@ -433,7 +431,7 @@ def test_a_damaged_photo_memo_costs_one_clean_build(tmp_path: Path) -> None:
 def bundle_site() -> dict[str, str | bytes]:
     return {
         "newsgen.yaml": "title: The Daily Test\nbase_url: https://example.org/news/\nlanguage: en\n"
-                        "permalink: \"{year}/{month}/{day}/{slug}/\"\nsearch: false\n",
+                        "permalink: \"{year}/{month}/{day}/{slug}/\"\n",
         "content/posts/harbour/index.md": (
             "---\ntitle: \"Divers search the harbour\"\ndate: 2024-03-12T09:00:00+00:00\n"
             "image: ./harbour.jpg\nimage_alt: The harbour at dawn\n---\n"

@@ -61,7 +61,7 @@ class _PageParser(HTMLParser):
                 if tag == "link" and ("canonical" in rels or "alternate" in rels and "://" in value):
                     continue  # absolute by design; compared with the site below
                 self.page.links.append((value, line))
-        if tag == "img" and values.get("srcset"):
+        if tag in ("img", "source") and values.get("srcset"):  # a <picture>'s AVIF and WebP files too
             for candidate in values["srcset"].split(","):
                 if candidate.strip():
                     self.page.links.append((candidate.split()[0], line))
