@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import unquote
 
 import extruct
 import lxml.html
@@ -220,6 +221,27 @@ def test_focus_moves_the_crops(tmp_path: Path) -> None:
             pixel = image.convert("RGB").getpixel((600, 600))
             crops[focus] = (_near(pixel, left.getpixel((600, 600))), _near(pixel, right.getpixel((600, 600))))
     assert crops == {"0.1,0.5": (True, False), "0.9,0.5": (False, True)}
+
+
+def test_a_body_photo_named_with_spaces_and_commas_reaches_every_srcset_whole(tmp_path: Path) -> None:
+    # A srcset separates candidates by spaces and commas: a file name's own must arrive percent-encoded.
+    # (Front matter's `image` refuses such a path; a body picture in <…> may have one.)
+    name = "images/Team photo, 2024.jpg"
+    files = photo_site()
+    files["static/" + name] = files.pop("static/images/two.jpg")
+    files["content/geneva.md"] = str(files["content/geneva.md"]).replace(
+        "![The second picture](images/two.jpg)", f"![The second picture](<{name}>)")
+    site = write_tree(tmp_path, files)
+    run = run_newsgen("build", site, "-q")
+    assert run.returncode == 0, run.stderr
+    output = site / "build"
+    picture = story(output).xpath("//picture[.//img[@alt='The second picture']]")[0]
+    candidates = [c.strip() for node in picture.xpath(".//source|.//img") for c in node.get("srcset").split(",")]
+    assert len(candidates) == 3 * len(WIDTHS)
+    for candidate in candidates:
+        url, width = candidate.split(" ")
+        assert width.endswith("w") and (output / unquote(url.removeprefix("/news/"))).is_file(), candidate
+    assert run_newsgen("check", output).returncode == 0
 
 
 def _near(a: tuple[int, ...], b: tuple[int, ...]) -> bool:

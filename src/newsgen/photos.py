@@ -14,6 +14,7 @@ import io
 import posixpath
 import re
 import warnings
+from urllib.parse import quote
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -58,6 +59,13 @@ def focus_key(key: str, focus: tuple[float, float]) -> str:
     return hashlib.sha256(f"{key}|{focus[0]:.4f},{focus[1]:.4f}".encode()).hexdigest()[:KEY_LENGTH]
 
 
+def href(url: Callable[[str], str], path: str) -> str:
+    """A picture file's URL, percent-encoded: a srcset separates its candidates by spaces and commas, so
+    `images/Team photo, 2024.jpg` must reach it as `images/Team%20photo%2C%202024.jpg` (and no quote or
+    angle bracket of a file name can reach the markup)."""
+    return quote(url(path), safe="/:")
+
+
 @dataclass(frozen=True)
 class Photo:
     """What a page needs to know of a published picture. `path` is where the original was published
@@ -94,7 +102,7 @@ class Photo:
         return f"{self._stem()}-{self.key}-{width}.{fmt}"
 
     def srcset(self, fmt: str, url: Callable[[str], str]) -> str:
-        return ", ".join(f"{url(self.file(w, fmt))} {w}w" for w in self.widths)
+        return ", ".join(f"{href(url, self.file(w, fmt))} {w}w" for w in self.widths)
 
     def crop_size(self, name: str) -> tuple[int, int]:
         """The crop's pixels: the largest box of that ratio, scaled down to CROP_WIDTH (SOCIAL for og)."""
@@ -243,7 +251,7 @@ def picture_markup(photo: Photo, url: Callable[[str], str], attributes: Mapping[
     (class, alt, title…): an embed poster's `class="embed-poster"` is what its CSS finds."""
     width, height = photo.published_size
     img = dict(attributes)
-    img["src"] = url(photo.file(photo.widths[min(1, len(photo.widths) - 1)], photo.fallback))
+    img["src"] = href(url, photo.file(photo.widths[min(1, len(photo.widths) - 1)], photo.fallback))
     img["srcset"] = photo.srcset(photo.fallback, url)
     img["sizes"] = sizes
     img["width"], img["height"] = str(width), str(height)

@@ -21,7 +21,7 @@ from .errors import ContentError, Problem
 from .i18n import (Catalog, LocalFormats, ThemeStrings, is_rtl, language_name, load_catalog, plural_filter,
                    plural_forms)
 from .model import Article, Site
-from .photos import CENTRE, CROPS, Photo, body_pictures, picture_markup
+from .photos import CENTRE, CROPS, Photo, body_pictures, href, picture_markup
 from .plan import Feed, Page
 from .references import target
 from .urls import relative_links
@@ -239,7 +239,7 @@ class Renderer:
         photo = self.photo(article)
         if photo is None:
             return None
-        return self.abs_url(photo.crop_file("og", article.image_focus or CENTRE)), photo.crop_size("og")
+        return href(self.abs_url, photo.crop_file("og", article.image_focus or CENTRE)), photo.crop_size("og")
 
     def image_objects(self, article: Article) -> list[Any]:
         """JSON-LD `image`: the 16:9, 4:3 and 1:1 crops Google asks of articles, credited when a credit is given."""
@@ -250,7 +250,7 @@ class Renderer:
         for name in CROPS:
             width, height = photo.crop_size(name)
             item: dict[str, Any] = {"@type": "ImageObject",
-                                    "url": self.abs_url(photo.crop_file(name, article.image_focus or CENTRE)),
+                                    "url": href(self.abs_url, photo.crop_file(name, article.image_focus or CENTRE)),
                                     "width": width, "height": height}
             if article.image_credit:
                 item["creditText"] = article.image_credit
