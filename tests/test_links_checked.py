@@ -178,9 +178,10 @@ def test_relative_urls_build_opens_from_disk_in_a_real_browser(site: Path) -> No
             # follow links the way a reader does: home -> article -> its section -> home
             page.click("text=Bridge closes")
             assert page.url == (out / "2024/05/03/bridge/index.html").as_uri()
-            # loaded from disk: a <picture> of the 40 px photo (naturalWidth is scaled by srcset's density)
-            assert page.evaluate("""(() => { const i = document.querySelector('.story-body img');
-                return i.complete && i.naturalWidth > 0 && i.currentSrc.startsWith('file:'); })()""")
+            # loaded from disk: a <picture> of the 40 px photo (naturalWidth is scaled by srcset's density).
+            # Waited for: a body picture is lazy, and the click returns once the page is there, not its pictures.
+            page.wait_for_function("""(() => { const i = document.querySelector('.story-body img');
+                return i.complete && i.naturalWidth > 0 && i.currentSrc.startsWith('file:'); })()""", timeout=10_000)
             page.click(".story-body >> text=the ferry")
             assert page.url == (out / "2024/05/01/ferry/index.html").as_uri()
             assert page.locator("h1").inner_text() == "Ferry is back"
