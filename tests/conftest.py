@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -76,6 +77,26 @@ def newsgen() -> Callable[..., subprocess.CompletedProcess[str]]:
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+
+@contextlib.contextmanager
+def served_under_news(scratch: Path, files_for: Callable[[str], dict[str, str | bytes]]) -> Iterator[str]:
+    """A site built for and served at http://127.0.0.1:PORT/news/ (a folder news/ in the served root):
+    `files_for(base_url)` gives its files. Yields the site's address."""
+    root = scratch / "served"
+    root.mkdir()
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/news/"
+        site = write_tree(scratch / "site", files_for(base))
+        built = run_newsgen("build", site, "-o", root / "news", "-q")
+        assert built.returncode == 0, built.stderr
+        yield base
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture

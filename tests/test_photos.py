@@ -3,13 +3,10 @@ search and social networks; bad files stop the build with the article's file and
 
 from __future__ import annotations
 
-import functools
-import http.server
 import io
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import unquote
@@ -17,7 +14,7 @@ from urllib.parse import unquote
 import extruct
 import lxml.html
 import pytest
-from conftest import ARTIFACTS, REPO, _QuietHandler, build_files, run_newsgen, write_tree
+from conftest import ARTIFACTS, REPO, build_files, run_newsgen, served_under_news, write_tree
 from PIL import Image, ImageDraw, ImageFilter
 from playwright.sync_api import Browser
 from test_browser import AXE, AXE_TAGS, browser  # noqa: F401  # browser: the module's Chromium, a fixture
@@ -339,17 +336,8 @@ def default_site_with_photos(base_url: str) -> dict[str, str | bytes]:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The default site with photos built for and served at http://127.0.0.1:PORT/news/."""
-    root = tmp_path_factory.mktemp("served")
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/news/"
-    site = write_tree(tmp_path_factory.mktemp("default"), default_site_with_photos(base))
-    run = run_newsgen("build", site, "-o", root / "news", "-q")
-    assert run.returncode == 0, run.stderr
-    yield base
-    server.shutdown()
-    server.server_close()
+    with served_under_news(tmp_path_factory.mktemp("default"), default_site_with_photos) as base:
+        yield base
 
 
 @pytest.mark.browser

@@ -4,22 +4,19 @@ sub-path, hostile text, failures, `search: false`, the preview, and Lighthouse o
 from __future__ import annotations
 
 import asyncio
-import functools
 import gzip
-import http.server
 import json
 import re
 import stat
 import sys
 import textwrap
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cbor2
 import lxml.html
 import pytest
-from conftest import REPO, _QuietHandler, article, build_files, run_newsgen, write_tree
+from conftest import REPO, article, build_files, run_newsgen, served_under_news, write_tree
 from newsroom import newsroom_files
 from playwright.sync_api import Browser, Page
 from test_browser import AXE, AXE_TAGS, browser  # noqa: F401  # browser: the module's Chromium, a fixture
@@ -222,19 +219,9 @@ def test_the_preview_serves_the_index_and_updates_it_after_an_edit(make_site: Ca
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The site built for and served at http://127.0.0.1:PORT/news/ (a folder news/ in the served root);
-    yields the site's address."""
-    root = tmp_path_factory.mktemp("served")
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/news/"
-    site = write_tree(tmp_path_factory.mktemp("site"), news_site(base))
-    built = run_newsgen("build", site, "-o", root / "news", "-q")
-    assert built.returncode == 0, built.stderr
-    yield base
-    server.shutdown()
-    server.server_close()
+    """The site built for and served at http://127.0.0.1:PORT/news/; yields the site's address."""
+    with served_under_news(tmp_path_factory.mktemp("news"), news_site) as base:
+        yield base
 
 
 def open_search(browser: Browser, url: str, **context: object) -> tuple[Page, list[str]]:
